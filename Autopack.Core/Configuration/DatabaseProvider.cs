@@ -1,0 +1,3 @@
+namespace Autopack.Core.Configuration;
+
+public enum DatabaseProvider { Postgres, Sqlite }

@@ -1,0 +1,61 @@
+using Autopack.Core.Configuration;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Autopack.Core.Data;
+
+public static class AutopackDataRegistration
+{
+    /// <summary>Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database.</summary>
+    public static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database)
+    {
+        services.AddSingleton(database);
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            services.AddDbContextFactory<PostgresAutopackDbContext>(o => Configure(o, database));
+            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<PostgresAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAutopackDbContext>>()));
+        }
+        else
+        {
+            services.AddDbContextFactory<SqliteAutopackDbContext>(o => Configure(o, database));
+            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<SqliteAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAutopackDbContext>>()));
+        }
+        services.AddScoped<AutopackDbContext>(sp => sp.GetRequiredService<IAutopackDbFactory>().Create());
+        return services;
+    }
+
+    public static void Configure(DbContextOptionsBuilder o, DatabaseConnection database)
+    {
+        if (database.Provider == DatabaseProvider.Postgres)
+            o.UseNpgsql(database.ConnectionString, x => x.MigrationsHistoryTable("__ef_migrations_history"));
+        else
+            o.UseSqlite(database.ConnectionString, x => x.MigrationsHistoryTable("__ef_migrations_history"));
+        o.UseSnakeCaseNamingConvention();
+        
+    }
+
+    /// <summary>Options for one provider's context, for tools and tests that build a context by hand.</summary>
+    public static AutopackDbContext CreateContext(DatabaseConnection database)
+    {
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            var b = new DbContextOptionsBuilder<PostgresAutopackDbContext>();
+            Configure(b, database);
+            return new PostgresAutopackDbContext(b.Options);
+        }
+        var s = new DbContextOptionsBuilder<SqliteAutopackDbContext>();
+        Configure(s, database);
+        return new SqliteAutopackDbContext(s.Options);
+    }
+}
+
+/// <summary>Creates a fresh <see cref="AutopackDbContext"/> for background loops that outlive a scope.</summary>
+public interface IAutopackDbFactory
+{
+    AutopackDbContext Create();
+}
+
+internal sealed class AutopackDbFactory<T>(IDbContextFactory<T> inner) : IAutopackDbFactory where T : AutopackDbContext
+{
+    public AutopackDbContext Create() => inner.CreateDbContext();
+}

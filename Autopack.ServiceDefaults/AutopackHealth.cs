@@ -1,0 +1,67 @@
+using Autopack.Core.Configuration;
+using Autopack.Core.Data;
+using Autopack.Core.Events;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>The /health contract: database identity and reachability, Qdrant, kill switches, version.</summary>
+public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory dbFactory, KillSwitchReader killSwitches,
+    IHttpClientFactory httpClients, ILogger<AutopackHealth> logger)
+{
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+
+    public async Task<HealthReport> CheckAsync(CancellationToken ct)
+    {
+        var databaseUp = await ProbeDatabaseAsync(ct);
+        IReadOnlyDictionary<string, bool> switches = new Dictionary<string, bool>();
+        if (databaseUp)
+        {
+            try { switches = await killSwitches.GetAllAsync(ct); }
+            catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogWarning(ex, "Kill switches unreadable"); }
+        }
+        var qdrant = await ProbeQdrantAsync(ct);
+        var status = !databaseUp ? "unhealthy" : qdrant == "unreachable" ? "degraded" : "healthy";
+        return new HealthReport(status, DateTime.UtcNow, settings.Database.Identity, databaseUp ? "connected" : "unreachable",
+            qdrant, switches, settings.Version, "autopack", settings.Component);
+    }
+
+    private async Task<bool> ProbeDatabaseAsync(CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(ProbeTimeout);
+        try
+        {
+            await using var db = dbFactory.Create();
+            await db.Database.ExecuteSqlRawAsync("SELECT 1", cts.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Database probe failed: {Error}", ex.Message);
+            return false;
+        }
+    }
+
+    private async Task<string> ProbeQdrantAsync(CancellationToken ct)
+    {
+        if (settings.Qdrant is null) return "embedded";
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(ProbeTimeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(settings.Qdrant.Endpoint, "/readyz"));
+            if (settings.Qdrant.ApiKey is not null) request.Headers.Add("api-key", settings.Qdrant.ApiKey);
+            using var response = await httpClients.CreateClient("health-probe").SendAsync(request, cts.Token);
+            return response.IsSuccessStatusCode ? "connected" : "unreachable";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return "unreachable";
+        }
+    }
+}
+
+public sealed record HealthReport(string Status, DateTime Timestamp, string DatabaseIdentity, string Database, string Qdrant,
+    IReadOnlyDictionary<string, bool> KillSwitches, string Version, string Service, string Component);

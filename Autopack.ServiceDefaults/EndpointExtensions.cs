@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static class EndpointExtensions
+{
+    public static readonly JsonSerializerOptions SnakeCase = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+    };
+
+    /// <summary>/health (the contract), /alive, /api/health/ready, /api/health/startup and /api/version.</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.UseMiddleware<RequestLogMiddleware>();
+
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapGet("/health", WriteHealth).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/api/health/ready", WriteHealth).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/api/health/startup", () => StartupGate.Completed
+                ? Results.Json(new { status = "started" }, SnakeCase)
+                : Results.Json(new { status = "starting" }, SnakeCase, statusCode: 503))
+            .AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/api/version", () => Results.Json(BuildInfo.Current with
+        {
+            Version = app.Services.GetRequiredService<Autopack.Core.Configuration.AutopackSettings>().Version,
+        }, SnakeCase)).AllowAnonymous().ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<IResult> WriteHealth(AutopackHealth health, CancellationToken ct)
+    {
+        var report = await health.CheckAsync(ct);
+        return Results.Json(report, SnakeCase, statusCode: report.Database == "connected" ? 200 : 503);
+    }
+}
