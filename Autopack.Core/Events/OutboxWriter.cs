@@ -10,16 +10,30 @@ namespace Autopack.Core.Events;
 /// </summary>
 public static class OutboxWriter
 {
+    public const string Webhook = "webhook";
+    public const string Telegram = "telegram";
+
+    /// <summary>One message per destination that cares about <paramref name="type"/> (see <see cref="DestinationsFor"/>).</summary>
+    public static IReadOnlyList<OutboxMessage> Publish(AutopackDbContext db, string type, object payload, string? runId = null) =>
+        DestinationsFor(type).Select(d => Enqueue(db, type, d, payload, runId)).ToList();
+
+    /// <summary>Approvals also go to Telegram (with Approve/Reject buttons); every event goes to the webhooks.</summary>
+    public static IReadOnlyList<string> DestinationsFor(string type) =>
+        type is EventTypes.ApprovalRequested or EventTypes.RunCompleted or EventTypes.RunFailed or EventTypes.RunPaused
+            ? [Webhook, Telegram]
+            : [Webhook];
+
     public static OutboxMessage Enqueue(AutopackDbContext db, string type, string destination, object payload, string? runId = null)
     {
+        var now = DateTime.UtcNow;
         var message = new OutboxMessage
         {
             Type = type,
             Destination = destination,
             Payload = JsonSerializer.Serialize(payload, RunEventWriter.Json),
             RunId = runId,
-            CreatedAt = DateTime.UtcNow,
-            NextAttemptAt = DateTime.UtcNow,
+            CreatedAt = now,
+            NextAttemptAt = now,
         };
         db.OutboxMessages.Add(message);
         return message;
