@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Autopack.AppHost.Hosting;
+using Autopack.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Autopack.Tests.Foundation;
+
+/// <summary>The OTLP exporter is wired only when OTEL_EXPORTER_OTLP_ENDPOINT is set, as in the Aspire template.</summary>
+public class TelemetryExportTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Otlp_export_happens_only_when_the_endpoint_is_configured(bool configured)
+    {
+        var received = new ConcurrentBag<string>();
+        var collectorPort = LocalPostgres.FreePort();
+        var collector = WebApplication.CreateSlimBuilder();
+        collector.WebHost.UseUrls($"http://127.0.0.1:{collectorPort}");
+        await using var app = collector.Build();
+        app.MapPost("/v1/{signal}", (string signal) => { received.Add(signal); return Results.Ok(); });
+        await app.StartAsync();
+
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        var apiPort = LocalPostgres.FreePort();
+        var env = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = db.Url, ["AUTOPACK_STATE_DIR"] = db.StateRoot, ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf", ["OTEL_BSP_SCHEDULE_DELAY"] = "200", ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+        };
+        if (configured) env["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{collectorPort}";
+        await using var api = ServiceProcess.Start("Autopack.Api", env);
+        Assert.True(await api.WaitForOutputAsync("database identity", TimeSpan.FromSeconds(40)), api.Output);
+
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(configured ? 20 : 4);
+        while (DateTime.UtcNow < deadline && !(received.Contains("traces") && received.Contains("logs")))
+        {
+            try { await http.GetAsync($"http://127.0.0.1:{apiPort}/api/version"); } catch (HttpRequestException) { }
+            await Task.Delay(250);
+        }
+        if (configured)
+        {
+            Assert.Contains("traces", received);
+            Assert.Contains("logs", received);
+        }
+        else
+        {
+            Assert.Empty(received);
+        }
+    }
+}
