@@ -1,0 +1,18 @@
+using Autopack.Bench.Harness;
+
+namespace Autopack.Bench;
+
+public sealed record BenchOptions(int Rounds, double Seconds);
+
+/// <summary>One benchmark: produces one or more result tables against a shared PostgreSQL server.</summary>
+public interface IBenchmark
+{
+    string Name { get; }
+    string Description { get; }
+    Task<IReadOnlyList<ResultTable>> RunAsync(BenchDatabase database, BenchOptions options);
+}
+
+public static class BenchmarkCatalog
+{
+    public static readonly IReadOnlyList<IBenchmark> All = [];
+}
