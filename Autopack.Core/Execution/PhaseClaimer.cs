@@ -131,6 +131,9 @@ public sealed class PhaseClaimer(TimeProvider time)
         if (phase is null || !InFlight.Contains(phase.State)) return false;
         if (holder is not null && phase.ClaimedBy != holder) return false;
         if (requireExpiredBefore is not null && !(phase.LeaseExpiresAt < requireExpiredBefore)) return false;
+        // The holder's in-progress attempt will never report back.
+        await db.PhaseAttempts.Where(a => a.RunId == runId && a.PhaseId == phase.PhaseId && a.Outcome == "RUNNING")
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Outcome, "ABANDONED").SetProperty(a => a.FailureReason, reason).SetProperty(a => a.CompletedAt, now), ct);
         var exhausted = phase.Attempts >= phase.MaxAttempts;
         await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, exhausted ? "MAX_ATTEMPTS" : reason, note, ct);
         var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
