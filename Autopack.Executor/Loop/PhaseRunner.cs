@@ -231,6 +231,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
     private async Task EnsureNoKillSwitchAsync(CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        killSwitches.Invalidate(); // read fresh: an operator's stop must hold from the very next model call or apply
         foreach (var name in new[] { KillSwitchNames.DisableAll, KillSwitchNames.DisableAutonomous })
             if (await killSwitches.IsEngagedAsync(name, ct))
                 throw new PhaseStopException(StopKind.KillSwitch, $"kill switch {name} is engaged");
