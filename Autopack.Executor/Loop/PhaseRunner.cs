@@ -408,7 +408,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         var last = await db.PhaseAttempts.AsNoTracking()
             .Where(a => a.RunId == claim.RunId && a.PhaseId == claim.PhaseId && a.Outcome == "FAILED")
             .OrderByDescending(a => a.Number).FirstOrDefaultAsync(ct);
-        return last is null ? null : $"{last.FailureReason}: {last.TestOutput ?? last.AuditorNotes}";
+        return last is null ? null
+            : $"{last.FailureReason}: {(last.FailureReason == ReasonCodes.AuditorRejected ? last.AuditorNotes : last.TestOutput)}";
     }
 
     private async Task<int> StartAttemptAsync(ClaimedPhase claim, CancellationToken ct)
@@ -445,7 +446,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         attempt.Outcome = outcome;
         attempt.FailureReason = o.Reason;
         attempt.Diff = o.Diff;
-        attempt.TestOutput = o.TestOutput ?? (o.Succeeded ? null : o.Feedback);
+        // Failures keep what the model is told next time: the test log, or the parser's / git's / the gate's message.
+        attempt.TestOutput = string.IsNullOrEmpty(o.TestOutput) && !o.Succeeded ? o.Feedback : o.TestOutput;
         attempt.TestExitCode = o.TestExitCode;
         attempt.AuditorVerdict = o.Verdict;
         attempt.AuditorNotes = o.AuditorNotes;

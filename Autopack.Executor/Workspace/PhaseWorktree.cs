@@ -6,7 +6,12 @@ public sealed class PhaseWorktree(RunWorkspace workspace, string path, string ba
     public string Path { get; } = path;
     public string BaseCommit { get; } = baseCommit;
 
-    public async Task<string> DiffAsync() => (await Git.RunAsync(Path, ["diff", "HEAD"])).Stdout;
+    /// <summary>Everything the attempt changed, new files included (they are staged for the diff; the commit follows anyway).</summary>
+    public async Task<string> DiffAsync()
+    {
+        await Git.RequireAsync(Path, "add", "-A");
+        return (await Git.RunAsync(Path, ["diff", "--cached", "HEAD"])).Stdout;
+    }
 
     /// <summary>
     /// Commits everything (one commit per phase, with the phase trailer) and moves the run branch to it with

@@ -58,11 +58,14 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
 
     public async Task RemoveWorktreeAsync(string path)
     {
+        if (!Directory.Exists(path)) return;
+        await Git.RunAsync(RepoPath, ["worktree", "remove", "--force", path]);
         if (Directory.Exists(path))
         {
-            await Git.RunAsync(RepoPath, ["worktree", "remove", "--force", path]);
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            // Leftover of a crash that git no longer knows about. Prune only here: pruning while another
+            // executor is creating its worktree could drop that one's metadata.
+            Directory.Delete(path, recursive: true);
+            await Git.RunAsync(RepoPath, ["worktree", "prune"]);
         }
-        await Git.RunAsync(RepoPath, ["worktree", "prune"]);
     }
 }
