@@ -12,7 +12,7 @@ public sealed record AuditorVerdict(Verdict Verdict, string Notes, bool Parsed)
         {
             var line = raw.Trim().Trim('*', '`', ' ');
             if (!line.StartsWith("VERDICT:", StringComparison.OrdinalIgnoreCase)) continue;
-            var word = line["VERDICT:".Length..].Trim().Split(' ', '.', ',')[0].ToUpperInvariant();
+            var word = new string(line["VERDICT:".Length..].Trim().TakeWhile(char.IsLetter).ToArray()).ToUpperInvariant();
             Verdict? v = word switch { "APPROVE" => Verdict.Approve, "REJECT" => Verdict.Reject, "ESCALATE" => Verdict.Escalate, _ => null };
             if (v is not null) return new AuditorVerdict(v.Value, text, true);
         }
