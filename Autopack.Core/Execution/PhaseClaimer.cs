@@ -1,0 +1,152 @@
+using Autopack.Core.Data;
+using Autopack.Core.Domain;
+using Autopack.Core.Events;
+using Microsoft.EntityFrameworkCore;
+
+namespace Autopack.Core.Execution;
+
+/// <summary>
+/// Hands queued phases to executors. A claim is a conditional update (<c>state = QUEUED → EXECUTING</c>,
+/// row count 1 wins) made while holding the run's row lock, so claims of one run are serialized and the
+/// parallel limit and scope rules cannot be beaten by two executors racing. Order: run age, tier index,
+/// phase index. Tiers are barriers: a phase waits until every phase of earlier tiers is COMPLETE or SKIPPED.
+/// </summary>
+public sealed class PhaseClaimer(TimeProvider time)
+{
+    public static readonly PhaseState[] InFlight = [PhaseState.Executing, PhaseState.Gate, PhaseState.CiRunning];
+    private static readonly RunState[] Claimable = [RunState.Queued, RunState.Running];
+
+    public async Task<ClaimedPhase?> ClaimNextAsync(AutopackDbContext db, string workerId, TimeSpan lease, int maxParallelPerRun,
+        CancellationToken ct = default)
+    {
+        var candidateRuns = await db.Phases.AsNoTracking()
+            .Where(p => p.State == PhaseState.Queued)
+            .Join(db.Runs.Where(r => Claimable.Contains(r.State)), p => p.RunId, r => r.Id, (p, r) => new { p.RunId, r.CreatedAt })
+            .Distinct()
+            .OrderBy(x => x.CreatedAt)
+            .Select(x => x.RunId)
+            .Take(50)
+            .ToListAsync(ct);
+        foreach (var runId in candidateRuns)
+        {
+            var claimed = await TryClaimInRunAsync(db, runId, workerId, lease, maxParallelPerRun, ct);
+            if (claimed is not null) return claimed;
+        }
+        return null;
+    }
+
+    private async Task<ClaimedPhase?> TryClaimInRunAsync(AutopackDbContext db, string runId, string workerId, TimeSpan lease,
+        int maxParallelPerRun, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        // Row lock on the run: every claim of this run queues behind it until commit.
+        var locked = await db.Runs.Where(r => r.Id == runId && Claimable.Contains(r.State))
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, now), ct);
+        if (locked == 0) return null;
+
+        var phases = await db.Phases.AsNoTracking().Where(p => p.RunId == runId)
+            .Select(p => new { p.Id, p.PhaseId, p.TierIndex, p.Index, p.State, p.ScopePaths })
+            .ToListAsync(ct);
+        var inFlight = phases.Where(p => InFlight.Contains(p.State)).ToList();
+        if (inFlight.Count >= Math.Max(1, maxParallelPerRun)) return null;
+        var unfinished = phases.Where(p => p.State is not (PhaseState.Complete or PhaseState.Skipped)).ToList();
+        var queued = phases.Where(p => p.State == PhaseState.Queued).OrderBy(p => p.TierIndex).ThenBy(p => p.Index).ToList();
+        var pick = queued.FirstOrDefault(q =>
+            !unfinished.Any(u => u.TierIndex < q.TierIndex)
+            && !inFlight.Any(f => ScopeOverlap.Overlaps(f.ScopePaths, q.ScopePaths))
+            // An earlier queued phase of the same tier with an overlapping scope goes first.
+            && !queued.Any(e => e.TierIndex == q.TierIndex && e.Index < q.Index && ScopeOverlap.Overlaps(e.ScopePaths, q.ScopePaths)));
+        if (pick is null) return null;
+
+        PhaseTransitions.Ensure(PhaseState.Queued, PhaseState.Executing);
+        var leaseUntil = now + lease;
+        var won = await db.Phases.Where(p => p.Id == pick.Id && p.State == PhaseState.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.State, PhaseState.Executing)
+                .SetProperty(p => p.ClaimedBy, workerId)
+                .SetProperty(p => p.LeaseExpiresAt, leaseUntil)
+                .SetProperty(p => p.StartedAt, p => p.StartedAt ?? now)
+                .SetProperty(p => p.StatusReason, (string?)null)
+                .SetProperty(p => p.UpdatedAt, now), ct);
+        if (won != 1) return null;
+
+        var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
+        if (run.State == RunState.Queued) await StateChanges.MoveRunAsync(db, run, RunState.Running, now, ct: ct);
+        var phase = await db.Phases.AsNoTracking().SingleAsync(p => p.Id == pick.Id, ct);
+        var payload = StateChanges.DescribePhase(phase, PhaseState.Queued);
+        await RunEventWriter.AppendAsync(db, runId, EventTypes.PhaseState, payload, phase.PhaseId, ct);
+        OutboxWriter.Publish(db, EventTypes.PhaseState, payload, runId);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new ClaimedPhase(phase.Id, runId, phase.PhaseId, workerId, leaseUntil);
+    }
+
+    /// <summary>Extends the lease; false when the phase is no longer this worker's (requeued, cancelled, finished).</summary>
+    public async Task<bool> RenewAsync(AutopackDbContext db, ClaimedPhase claim, TimeSpan lease, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var renewed = await db.Phases
+            .Where(p => p.Id == claim.PhaseRowId && p.ClaimedBy == claim.WorkerId && InFlight.Contains(p.State))
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.LeaseExpiresAt, now + lease), ct);
+        return renewed == 1;
+    }
+
+    /// <summary>
+    /// Gives back phases whose executor died (lease expired). The transition table has no EXECUTING → QUEUED
+    /// (an operator retry of a running phase must stay illegal), so a lost lease is recorded as FAILED
+    /// (<c>LEASE_EXPIRED</c>) and requeued in the same transaction; the attempt count is kept, and a phase
+    /// that has used all its attempts stays FAILED with <c>MAX_ATTEMPTS</c>.
+    /// </summary>
+    public async Task<int> RequeueExpiredLeasesAsync(AutopackDbContext db, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var expired = await db.Phases.AsNoTracking()
+            .Where(p => InFlight.Contains(p.State) && p.LeaseExpiresAt != null && p.LeaseExpiresAt < now)
+            .Select(p => new { p.Id, p.RunId }).Take(50).ToListAsync(ct);
+        var count = 0;
+        foreach (var e in expired)
+        {
+            if (await ReleaseAsync(db, e.Id, e.RunId, null, "LEASE_EXPIRED", "lease expired: executor stopped renewing", requireExpiredBefore: now, ct))
+                count++;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Puts a phase this worker holds back in the queue (shutdown, kill switch). Same FAILED → QUEUED path as
+    /// an expired lease, with the attempt count kept.
+    /// </summary>
+    public Task<bool> ReleaseAsync(AutopackDbContext db, ClaimedPhase claim, string reason, string note, CancellationToken ct = default) =>
+        ReleaseAsync(db, claim.PhaseRowId, claim.RunId, claim.WorkerId, reason, note, null, ct);
+
+    private async Task<bool> ReleaseAsync(AutopackDbContext db, long phaseRowId, string runId, string? holder, string reason, string note,
+        DateTime? requireExpiredBefore, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, now), ct);
+        var phase = await db.Phases.SingleOrDefaultAsync(p => p.Id == phaseRowId, ct);
+        if (phase is null || !InFlight.Contains(phase.State)) return false;
+        if (holder is not null && phase.ClaimedBy != holder) return false;
+        if (requireExpiredBefore is not null && !(phase.LeaseExpiresAt < requireExpiredBefore)) return false;
+        // The holder's in-progress attempt will never report back.
+        await db.PhaseAttempts.Where(a => a.RunId == runId && a.PhaseId == phase.PhaseId && a.Outcome == "RUNNING")
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Outcome, "ABANDONED").SetProperty(a => a.FailureReason, reason).SetProperty(a => a.CompletedAt, now), ct);
+        var exhausted = phase.Attempts >= phase.MaxAttempts;
+        await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, exhausted ? "MAX_ATTEMPTS" : reason, note, ct);
+        var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
+        if (exhausted)
+        {
+            await RunRollup.ApplyAsync(db, run, now, ct);
+        }
+        else if (!run.State.IsFinished())
+        {
+            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: note, ct: ct);
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+}

@@ -1,0 +1,73 @@
+using Autopack.Core.Configuration;
+using Autopack.Core.Data;
+using Autopack.Core.Events;
+using Autopack.Core.Execution;
+using Autopack.Executor.Loop;
+using Autopack.Executor.Memory;
+using Autopack.Executor.Models;
+using Autopack.Executor.Prompts;
+using Autopack.Executor.Startup;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace Autopack.Executor.Extensions;
+
+public static class ExecutorServiceExtensions
+{
+    /// <summary>The executor process: options from the environment, the loop as a hosted service.</summary>
+    public static IHostApplicationBuilder AddExecutorServices(this IHostApplicationBuilder builder)
+    {
+        // Registered as an instance by AddServiceDefaults; read it here without building a second container.
+        var settings = (AutopackSettings)builder.Services.Single(d => d.ServiceType == typeof(AutopackSettings)).ImplementationInstance!;
+        var options = ExecutorOptions.Load(builder.Configuration, settings);
+        var models = ModelOptions.Load(builder.Configuration, settings);
+        builder.Services.AddExecutorCore(options, models, settings);
+        builder.Services.AddSingleton<IChatClientFactory, ProviderChatClientFactory>();
+        builder.Services.AddSingleton<ApiIdentityCheck>();
+        builder.Services.AddHostedService<ExecutorWorker>();
+        // SIGTERM: runners release their phases promptly; give them time to write that down.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        return builder;
+    }
+
+    /// <summary>The loop's parts, without the host (tests build this around a scripted <see cref="IChatClientFactory"/>).</summary>
+    public static IServiceCollection AddExecutorCore(this IServiceCollection services, ExecutorOptions options, ModelOptions models, AutopackSettings settings)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(models);
+        services.AddSingleton<PhaseClaimer>();
+        services.AddSingleton<ModelRouter>();
+        services.AddSingleton<PromptBuilder>();
+        services.AddSingleton<UsageRecorder>();
+        services.AddSingleton<PhaseRunner>();
+        services.AddSingleton<ExecutorLoop>();
+        services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => CreateEmbedder(options, models));
+        services.AddSingleton(sp => new PhaseMemory(CreateMemoryStore(sp, options, settings), sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetRequiredService<KillSwitchReader>(), sp.GetRequiredService<ILogger<PhaseMemory>>()));
+        return services;
+    }
+
+    private static IMemoryStore? CreateMemoryStore(IServiceProvider sp, ExecutorOptions options, AutopackSettings settings)
+    {
+        if (!options.MemoryEnabled) return null;
+        if (settings.Qdrant is { } qdrant)
+        {
+            var http = new HttpClient { BaseAddress = new Uri(qdrant.Endpoint.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(10) };
+            return new QdrantMemoryStore(new QdrantRestClient(http, qdrant.ApiKey), options.QdrantCollection);
+        }
+        return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection);
+    }
+
+    /// <summary>AUTOPACK_EMBEDDINGS=openai:text-embedding-3-small or compat:nomic-embed-text (Ollama); unset → local hashing.</summary>
+    private static IEmbeddingGenerator<string, Embedding<float>> CreateEmbedder(ExecutorOptions options, ModelOptions models)
+    {
+        if (options.EmbeddingModel is null) return new HashingEmbedder();
+        var model = ModelRef.Parse(options.EmbeddingModel);
+        if (!models.Providers.TryGetValue(model.Provider, out var provider) || provider.Kind != "openai")
+            throw new InvalidOperationException($"AUTOPACK_EMBEDDINGS={options.EmbeddingModel}: embeddings need a configured OpenAI-compatible provider (openai, gemini or compat).");
+        var clientOptions = new OpenAIClientOptions();
+        if (provider.BaseUrl is not null) clientOptions.Endpoint = provider.BaseUrl;
+        return new OpenAIClient(new System.ClientModel.ApiKeyCredential(provider.ApiKey ?? "not-needed"), clientOptions)
+            .GetEmbeddingClient(model.Model).AsIEmbeddingGenerator();
+    }
+}

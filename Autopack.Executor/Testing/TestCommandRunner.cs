@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Autopack.Executor.Testing;
+
+public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration)
+{
+    public bool Passed => ExitCode == 0 && !TimedOut;
+}
+
+/// <summary>
+/// Runs the phase's test command (<c>sh -c</c>) in the worktree with a timeout. Output (stdout and stderr
+/// interleaved) is kept as head + tail within a character budget, since the end of a test log usually
+/// holds the failure. Cancellation or timeout kills the whole process tree.
+/// </summary>
+public static class TestCommandRunner
+{
+    public static async Task<TestResult> RunAsync(string command, string workingDirectory, TimeSpan timeout, int maxOutputChars, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command);
+        var output = new StringBuilder();
+        var started = Stopwatch.StartNew();
+        using var p = new Process { StartInfo = psi };
+        void Append(string? line) { if (line is null) return; lock (output) output.Append(line).Append('\n'); }
+        p.OutputDataReceived += (_, e) => Append(e.Data);
+        p.ErrorDataReceived += (_, e) => Append(e.Data);
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutCts.CancelAfter(timeout);
+        var timedOut = false;
+        try
+        {
+            await p.WaitForExitAsync(timeoutCts.Token);
+            p.WaitForExit(); // drains the async output readers
+        }
+        catch (OperationCanceledException)
+        {
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            if (ct.IsCancellationRequested) throw;
+            timedOut = true;
+        }
+        string text;
+        lock (output) text = output.ToString();
+        if (timedOut) text += $"\n[autopack] test command timed out after {timeout.TotalSeconds:0}s and was killed\n";
+        return new TestResult(timedOut ? null : p.ExitCode, Truncate(text, maxOutputChars), timedOut, started.Elapsed);
+    }
+
+    public static string Truncate(string text, int max)
+    {
+        if (text.Length <= max) return text;
+        var head = max / 4;
+        var tail = max - head;
+        return text[..head] + $"\n[... {text.Length - max} characters omitted ...]\n" + text[^tail..];
+    }
+}

@@ -1,0 +1,50 @@
+namespace Autopack.Executor.Workspace;
+
+/// <summary>One attempt's checkout: apply the patch here, run the tests here, commit here, then land on the run branch.</summary>
+public sealed class PhaseWorktree(RunWorkspace workspace, string path, string baseCommit)
+{
+    public string Path { get; } = path;
+    public string BaseCommit { get; } = baseCommit;
+
+    /// <summary>Everything the attempt changed, new files included (they are staged for the diff; the commit follows anyway).</summary>
+    public async Task<string> DiffAsync()
+    {
+        await Git.RequireAsync(Path, "add", "-A");
+        return (await Git.RunAsync(Path, ["diff", "--cached", "HEAD"])).Stdout;
+    }
+
+    /// <summary>
+    /// Commits everything (one commit per phase, with the phase trailer) and moves the run branch to it with
+    /// <c>git update-ref new old</c>; if another phase landed first, the commit is cherry-picked onto the new tip
+    /// and the swap retried. Returns the landed commit sha.
+    /// </summary>
+    public async Task<string> CommitAndLandAsync(string runId, string phaseId, string title, string body, CancellationToken ct)
+    {
+        await Git.RequireAsync(Path, "add", "-A");
+        var message = $"{title}\n\n{body.Trim()}\n\n{RunWorkspace.Trailer(runId, phaseId)}\n";
+        var commit = await Git.RunAsync(Path, ["commit", "--allow-empty", "--no-verify", "-F", "-"], message, ct);
+        if (!commit.Ok) throw new GitException("git commit failed: " + commit.Output);
+        var sha = await Git.RequireAsync(Path, "rev-parse", "HEAD");
+        var expected = BaseCommit;
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var swap = await Git.RunAsync(workspace.RepoPath, ["update-ref", workspace.BranchRef, sha, expected]);
+            if (swap.Ok) return sha;
+            var tip = await workspace.TipAsync();
+            if (tip == sha) return sha;
+            // The branch moved (a parallel phase landed): replay our commit on top of it.
+            await Git.RequireAsync(Path, "checkout", "--detach", "--force", tip);
+            var pick = await Git.RunAsync(Path, ["cherry-pick", "--allow-empty", "--keep-redundant-commits", sha]);
+            if (!pick.Ok)
+            {
+                await Git.RunAsync(Path, ["cherry-pick", "--abort"]);
+                throw new GitException($"Could not replay the phase commit onto the run branch: {pick.Output}");
+            }
+            sha = await Git.RequireAsync(Path, "rev-parse", "HEAD");
+            expected = tip;
+            await Task.Delay(Random.Shared.Next(10, 60), ct);
+        }
+        throw new GitException("The run branch kept moving; could not land the phase commit.");
+    }
+}

@@ -1,0 +1,71 @@
+namespace Autopack.Executor.Workspace;
+
+/// <summary>
+/// The run's git workspace. The run's result is the branch <c>autopack/&lt;run_id&gt;</c> in the target repository
+/// (created from its HEAD, never checked out there, so the user's checkout is never touched). Each phase
+/// works in its own detached worktree under <c>&lt;state&gt;/worktrees/&lt;run_id&gt;/&lt;phase_id&gt;</c>, and lands
+/// its one commit on the branch with a compare-and-swap ref update, so parallel phases (even in different
+/// executor processes) never lose each other's commits.
+/// </summary>
+public sealed class RunWorkspace(string repoPath, string worktreeRoot, string runId)
+{
+    public const string TrailerKey = "Autopack-Phase";
+
+    public string RepoPath { get; } = repoPath;
+    public string Branch { get; } = "autopack/" + runId;
+    public string BranchRef => "refs/heads/" + Branch;
+    public string RunFolder { get; } = Path.Combine(worktreeRoot, runId);
+
+    public static string Trailer(string runId, string phaseId) => $"{TrailerKey}: {runId}/{phaseId}";
+
+    /// <summary>Creates the run branch from the repository's HEAD the first time (racing executors: first wins).</summary>
+    public async Task EnsureBranchAsync()
+    {
+        if (!Directory.Exists(RepoPath)) throw new GitException($"Target repository '{RepoPath}' does not exist.");
+        if ((await Git.RunAsync(RepoPath, ["rev-parse", "--verify", "--quiet", BranchRef])).Ok) return;
+        var head = await Git.RequireAsync(RepoPath, "rev-parse", "--verify", "HEAD");
+        // update-ref with an all-zero old value only creates: a concurrent creator makes ours fail harmlessly.
+        await Git.RunAsync(RepoPath, ["update-ref", BranchRef, head, new string('0', 40)]);
+        await Git.RequireAsync(RepoPath, "rev-parse", "--verify", BranchRef);
+    }
+
+    public Task<string> TipAsync() => Git.RequireAsync(RepoPath, "rev-parse", "--verify", BranchRef);
+
+    /// <summary>The commit already on the branch for this phase (a crash after landing, before the database knew), or null.</summary>
+    public async Task<string?> FindPhaseCommitAsync(string runId, string phaseId)
+    {
+        var wanted = $"{runId}/{phaseId}";
+        var log = await Git.RunAsync(RepoPath, ["log", BranchRef, $"--format=%H%x1f%(trailers:key={TrailerKey},valueonly,separator=%x1d)%x1e"]);
+        if (!log.Ok) return null;
+        foreach (var record in log.Stdout.Split('\x1e', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = record.Split('\x1f');
+            if (parts.Length == 2 && parts[1].Split('\x1d').Any(v => v.Trim() == wanted)) return parts[0].Trim();
+        }
+        return null;
+    }
+
+    /// <summary>A fresh detached worktree at the branch tip for one attempt (leftovers of a crashed attempt are removed).</summary>
+    public async Task<PhaseWorktree> PrepareAsync(string phaseId)
+    {
+        var path = Path.Combine(RunFolder, phaseId);
+        await RemoveWorktreeAsync(path);
+        Directory.CreateDirectory(RunFolder);
+        var tip = await TipAsync();
+        await Git.RequireAsync(RepoPath, "worktree", "add", "--detach", "--force", path, tip);
+        return new PhaseWorktree(this, path, tip);
+    }
+
+    public async Task RemoveWorktreeAsync(string path)
+    {
+        if (!Directory.Exists(path)) return;
+        await Git.RunAsync(RepoPath, ["worktree", "remove", "--force", path]);
+        if (Directory.Exists(path))
+        {
+            // Leftover of a crash that git no longer knows about. Prune only here: pruning while another
+            // executor is creating its worktree could drop that one's metadata.
+            Directory.Delete(path, recursive: true);
+            await Git.RunAsync(RepoPath, ["worktree", "prune"]);
+        }
+    }
+}

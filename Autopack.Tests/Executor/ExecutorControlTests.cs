@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using Autopack.Core.Approvals;
+using Autopack.Core.Domain;
+using Autopack.Core.Events;
+using Autopack.Core.Execution;
+using Autopack.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using static Autopack.Tests.Infrastructure.RunSeeder;
+
+namespace Autopack.Tests.Executor;
+
+/// <summary>Approvals, budgets, kill switches, cancellation, shutdown and crash recovery of the real loop.</summary>
+public class ExecutorControlTests
+{
+    /// <summary>greet.sh (in scope) plus README.md (out of scope).</summary>
+    private static readonly string OutOfScopeDiff = ModelScript.GreetFix.Replace("```\n", "") .Replace("```diff\n", "```diff\n")
+        .TrimEnd() + "\n--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# target\n+# target (greets Autopack)\n```\n";
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_patch_outside_the_scope_waits_for_approval_then_applies_or_fails_closed(bool approve)
+    {
+        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(OutOfScopeDiff));
+        await h.SeedAsync("run-apr", new PhaseSpec("P1", "T1", ["greet.sh"]));
+        h.Start();
+
+        var approval = await h.WaitForAsync(async ctx => await ctx.Approvals.AsNoTracking().SingleOrDefaultAsync(a => a.RunId == "run-apr"));
+        Assert.Equal((ApprovalKind.ScopeViolation, ApprovalStatus.Pending, "P1"), (approval.Kind, approval.Status, approval.PhaseId));
+        Assert.Contains("README.md", approval.Reason);
+        Assert.Contains("+# target (greets Autopack)", approval.Diff);
+        await using (var ctx = h.Context())
+        {
+            Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "approval.requested" && m.Destination == "telegram"));
+            var phase = await ctx.Phases.AsNoTracking().SingleAsync();
+            Assert.Equal(PhaseState.Executing, phase.State);
+            Assert.Contains(approval.Id, phase.StatusReason);
+        }
+        await Task.Delay(500);
+        Assert.Empty(h.Repo.Log("autopack/run-apr")); // nothing applied while waiting
+        Assert.Empty(h.Script.For("auditor"));
+
+        await using (var ctx = h.Context())
+            await ApprovalWorkflow.DecideAsync(ctx, approval.Id, approve, "alice", "dashboard");
+
+        if (approve)
+        {
+            await h.WaitForRunAsync("run-apr", RunState.Complete);
+            Assert.Contains("greets Autopack", h.Repo.Show("autopack/run-apr", "README.md"));
+            Assert.Single(h.Repo.Log("autopack/run-apr"));
+        }
+        else
+        {
+            await h.WaitForRunAsync("run-apr", RunState.Failed);
+            var phase = Assert.Single(await h.PhasesAsync("run-apr"));
+            Assert.Equal((PhaseState.Failed, "APPROVAL_REJECTED", 1), (phase.State, phase.FailureReason, phase.Attempts));
+            Assert.Empty(h.Repo.Log("autopack/run-apr"));
+            Assert.Single(h.Script.For("builder")); // fail closed: no retry around a human's "no"
+        }
+    }
+
+    [Fact]
+    public async Task An_expired_approval_fails_the_phase_even_before_the_sweeper_runs()
+    {
+        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(OutOfScopeDiff),
+            tune: o => o with { ApprovalTtl = TimeSpan.FromSeconds(1) });
+        await h.SeedAsync("run-exp", new PhaseSpec("P1", "T1", ["greet.sh"]));
+        h.Start();
+        await h.WaitForRunAsync("run-exp", RunState.Failed);
+        Assert.Equal("APPROVAL_REJECTED", (await h.PhasesAsync("run-exp"))[0].FailureReason);
+    }
+
+    [Fact]
+    public async Task Reaching_95_percent_of_the_token_cap_pauses_the_run_until_an_operator_raises_it()
+    {
+        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor"
+            ? ModelScript.Approve
+            : new ScriptedAnswer(ModelScript.GreetFix, PromptTokens: 9_000, CompletionTokens: 600));
+        await h.SeedAsync("run-budget", tokenCap: 10_000, new PhaseSpec("P1", "T1", ["greet.sh"]));
+        h.Start();
+
+        var paused = await h.WaitForRunAsync("run-budget", RunState.Paused);
+        Assert.Contains("9600 of 10000", paused.PauseReason);
+        await Task.Delay(700);
+        Assert.Empty(h.Script.For("auditor")); // no model call past the cap
+        var phase = (await h.PhasesAsync("run-budget"))[0];
+        Assert.Equal(PhaseState.Gate, phase.State); // tests passed; waiting before the auditor call, not dead
+        Assert.Contains("run paused", phase.StatusReason);
+        await using (var ctx = h.Context())
+            Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.paused"));
+
+        // What POST /runs/{id}/resume {token_cap} does: raise the cap and queue the run again.
+        await using (var ctx = h.Context())
+        {
+            await using var tx = await ctx.Database.BeginTransactionAsync();
+            var run = await ctx.Runs.SingleAsync(r => r.Id == "run-budget");
+            run.TokenCap = 50_000;
+            await StateChanges.MoveRunAsync(ctx, run, RunState.Queued, DateTime.UtcNow, "resumed");
+            await ctx.SaveChangesAsync();
+            await tx.CommitAsync();
+        }
+        await h.WaitForRunAsync("run-budget", RunState.Complete);
+        Assert.Single(h.Script.For("auditor"));
+        Assert.Single(h.Repo.Log("autopack/run-budget"));
+        Assert.Null((await h.PhasesAsync("run-budget"))[0].StatusReason);
+    }
+
+    [Fact]
+    public async Task A_kill_switch_engaged_mid_run_stops_model_calls_and_applies_until_it_is_released()
+    {
+        ExecutorHarness? harness = null;
+        var engaged = 0;
+        await using var h = harness = await ExecutorHarness.CreateAsync(r =>
+        {
+            if (r.Role == "auditor" && r.PhaseId == "P1" && Interlocked.Exchange(ref engaged, 1) == 0)
+                harness!.SetKillSwitchAsync(KillSwitchNames.DisableAutonomous, true).GetAwaiter().GetResult();
+            return r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(r.PhaseId == "P1" ? ModelScript.GreetFix
+                : "```diff\n--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n```\n");
+        }, tune: o => o with { });
+        await h.SeedAsync("run-kill", new PhaseSpec("P1", "T1", ["greet.sh"]), new PhaseSpec("P2", "T2", ["notes/todo.txt"], TestCommand: null));
+        h.Start();
+
+        var waiting = await h.WaitForAsync(async ctx =>
+            await ctx.Phases.AsNoTracking().SingleOrDefaultAsync(p => p.PhaseId == "P1" && p.State == PhaseState.Queued && p.StatusReason != null), what: "P1 released");
+        Assert.Contains("disable_autonomous", waiting.StatusReason);
+        var calls = h.Script.Requests.Count;
+        await Task.Delay(3000); // longer than the kill switch cache
+        Assert.Equal(calls, h.Script.Requests.Count);
+        Assert.Empty(h.Repo.Log("autopack/run-kill")); // the approved change was not landed either
+
+        await h.SetKillSwitchAsync(KillSwitchNames.DisableAutonomous, false);
+        await h.WaitForRunAsync("run-kill", RunState.Complete);
+        Assert.Equal(2, h.Repo.Log("autopack/run-kill").Count);
+        var attempts = await h.AttemptsAsync("run-kill", "P1");
+        Assert.Equal(["ABANDONED", "SUCCEEDED"], attempts.Select(a => a.Outcome));
+    }
+
+    [Fact]
+    public async Task Cancelling_the_run_stops_the_phase_within_seconds_and_kills_its_test_process()
+    {
+        var marker = "sleep 47.25";
+        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix));
+        await h.SeedAsync("run-cancel", new PhaseSpec("P1", "T1", ["greet.sh"], TestCommand: marker + " && sh test.sh"));
+        h.Start();
+        await h.WaitForAsync(async _ => { await Task.Yield(); return IsRunning(marker); }, what: "test command running");
+
+        var sw = Stopwatch.StartNew();
+        await using (var ctx = h.Context())
+        {
+            await using var tx = await ctx.Database.BeginTransactionAsync();
+            var run = await ctx.Runs.SingleAsync();
+            await StateChanges.MoveRunAsync(ctx, run, RunState.Cancelled, DateTime.UtcNow, "operator");
+            await ctx.SaveChangesAsync();
+            await tx.CommitAsync();
+        }
+        var phase = await h.WaitForAsync(async ctx => await ctx.Phases.AsNoTracking().SingleOrDefaultAsync(p => p.State == PhaseState.Failed),
+            TimeSpan.FromSeconds(5), "phase stopped");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
+        Assert.Equal("CANCELLED", phase.FailureReason);
+        Assert.False(IsRunning(marker), "the test process survived the cancel");
+        Assert.Equal("ABANDONED", (await h.AttemptsAsync("run-cancel", "P1"))[0].Outcome);
+        Assert.Empty(h.Repo.Log("autopack/run-cancel"));
+    }
+
+    [Fact]
+    public async Task Shutdown_releases_the_current_phase_and_another_executor_finishes_it()
+    {
+        var gate = new ManualResetEventSlim(false);
+        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix));
+        await h.SeedAsync("run-term", new PhaseSpec("P1", "T1", ["greet.sh"], TestCommand: "sleep 30 && sh test.sh"));
+        h.Start();
+        await h.WaitForAsync(async ctx => await ctx.PhaseAttempts.AnyAsync(a => a.TestOutput == null && a.Model != null), what: "attempt under way");
+        await Task.Delay(300);
+        await h.StopAsync(); // SIGTERM path: cancellation of the host's stopping token
+
+        var phase = (await h.PhasesAsync("run-term"))[0];
+        Assert.Equal((PhaseState.Queued, 1), (phase.State, phase.Attempts));
+        Assert.Null(phase.ClaimedBy);
+        Assert.Equal("ABANDONED", (await h.AttemptsAsync("run-term", "P1"))[0].Outcome);
+    }
+
+    [Fact]
+    public async Task A_commit_landed_before_a_crash_is_recorded_not_repeated()
+    {
+        await using var h = await ExecutorHarness.CreateAsync(_ => throw new InvalidOperationException("the model must not be asked again"));
+        await h.SeedAsync("run-crash", new PhaseSpec("P1", "T1", ["greet.sh"]));
+        // A previous executor claimed P1, landed its commit, and died before writing COMPLETE.
+        await using (var ctx = h.Context())
+        {
+            var claimer = new PhaseClaimer(TimeProvider.System);
+            Assert.NotNull(await claimer.ClaimNextAsync(ctx, "dead", TimeSpan.FromMilliseconds(-1), 2));
+            await ctx.Phases.ExecuteUpdateAsync(s => s.SetProperty(p => p.Attempts, 1));
+        }
+        var ws = new Autopack.Executor.Workspace.RunWorkspace(h.Repo.Path, h.Options.WorktreeRoot, "run-crash");
+        await ws.EnsureBranchAsync();
+        var wt = await ws.PrepareAsync("P1");
+        await Autopack.Executor.Patching.PatchApplier.ApplyAsync(wt.Path, Autopack.Executor.Patching.UnifiedDiff.ParseResponse(ModelScript.GreetFix), default);
+        var landed = await wt.CommitAndLandAsync("run-crash", "P1", "P1: P1", "before the crash", default);
+
+        h.Start();
+        await h.WaitForRunAsync("run-crash", RunState.Complete);
+        var phase = (await h.PhasesAsync("run-crash"))[0];
+        Assert.Equal(landed, phase.CommitSha);
+        Assert.Single(h.Repo.Log("autopack/run-crash"));
+        Assert.Empty(h.Script.Requests);
+    }
+
+    private static bool IsRunning(string commandLine) =>
+        Directory.EnumerateDirectories("/proc").Any(d =>
+        {
+            try { return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Trim() == commandLine; }
+            catch (Exception) { return false; }
+        });
+}

@@ -1,0 +1,161 @@
+using Autopack.Core.Domain;
+using Autopack.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using static Autopack.Tests.Infrastructure.RunSeeder;
+
+namespace Autopack.Tests.Executor;
+
+/// <summary>Real executor processes against real PostgreSQL, a real git repo and the fake OpenAI-compatible server.</summary>
+public class ExecutorProcessTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
+
+    private static ScriptedAnswer Answer(ScriptedRequest r) => r switch
+    {
+        { Role: "auditor" } => ModelScript.Approve,
+        { PhaseId: "P1" } => new ScriptedAnswer(ModelScript.GreetFix),
+        { PhaseId: "P2" } => new ScriptedAnswer("```diff\n--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n```\n"),
+        { PhaseId: var id } => new ScriptedAnswer($"```diff\n--- /dev/null\n+++ b/{id}.txt\n@@ -0,0 +1 @@\n+made by {id}\n```\n"),
+    };
+
+    [Fact]
+    public async Task An_executor_killed_mid_phase_is_replaced_and_the_run_completes_without_a_duplicate_commit()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        using var repo = TargetRepo.CreateGreeting();
+        await using var models = await FakeOpenAiServer.StartAsync(new ModelScript(Answer));
+        var marker = Path.Combine(db.StateRoot, "p1-test-started");
+        await using (var ctx = db.CreateContext())
+            await SeedAsync(ctx, "run-k9", repo.Path, [
+                new("P1", "T1", ["greet.sh"], TestCommand: $"touch {marker} && sleep 3 && sh test.sh"),
+                new("P2", "T2", ["notes/todo.txt"], TestCommand: "grep -q TWO notes/todo.txt")]);
+
+        await using var a = ExecutorProcess.Start(ExecutorProcess.Environment(db, models, "executor-a"), "executor-a");
+        await WaitAsync(() => File.Exists(marker), Long, "executor A to reach P1's tests", a);
+        a.KillHard();
+        await a.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        File.Delete(marker);
+
+        await using var b = ExecutorProcess.Start(ExecutorProcess.Environment(db, models, "executor-b"), "executor-b");
+        await WaitForRunAsync(db, "run-k9", RunState.Complete, b);
+
+        var log = repo.Git("log", "autopack/run-k9", "--format=%(trailers:key=Autopack-Phase,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["run-k9/P2", "run-k9/P1"], log); // one commit per phase, none twice
+        await using var check = db.CreateContext();
+        var attempts = await check.PhaseAttempts.AsNoTracking().Where(x => x.PhaseId == "P1").OrderBy(x => x.Number).ToListAsync();
+        Assert.Equal([("ABANDONED", "LEASE_EXPIRED"), ("SUCCEEDED", null)], attempts.Select(x => (x.Outcome, x.FailureReason)));
+        var p1 = await check.Phases.AsNoTracking().SingleAsync(p => p.PhaseId == "P1");
+        Assert.Equal((PhaseState.Complete, 2), (p1.State, p1.Attempts));
+        Assert.Equal(repo.Git("rev-parse", "autopack/run-k9~1"), p1.CommitSha);
+        var p1Events = await check.RunEvents.AsNoTracking().Where(e => e.PhaseId == "P1" && e.Type == "phase.attempt" && e.Payload.Contains("RUNNING"))
+            .Select(e => e.Payload).ToListAsync();
+        Assert.Contains("executor-a", p1Events[0]);
+        Assert.Contains("executor-b", p1Events[1]);
+
+        Assert.Equal(0, await b.TerminateAsync(TimeSpan.FromSeconds(30))); // SIGTERM: clean exit
+    }
+
+    [Fact]
+    public async Task Two_executors_share_a_run_and_never_work_the_same_phase()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        using var repo = TargetRepo.CreateGreeting();
+        await using var models = await FakeOpenAiServer.StartAsync(new ModelScript(Answer));
+        models.Latency = TimeSpan.FromMilliseconds(300);
+        var ids = Enumerable.Range(1, 6).Select(i => $"F{i}").ToList();
+        await using (var ctx = db.CreateContext())
+            await SeedAsync(ctx, "run-two", repo.Path, ids.Select(id => new PhaseSpec(id, "T1", [$"{id}.txt"], TestCommand: $"grep -q 'made by {id}' {id}.txt")));
+
+        var env = (string name) =>
+        {
+            var e = ExecutorProcess.Environment(db, models, name);
+            e["AUTOPACK_MAX_PARALLEL_PHASES"] = "4";
+            return e;
+        };
+        await using var a = ExecutorProcess.Start(env("executor-a"), "executor-a");
+        await using var b = ExecutorProcess.Start(env("executor-b"), "executor-b");
+        await WaitForRunAsync(db, "run-two", RunState.Complete, a);
+
+        var trailers = repo.Git("log", "autopack/run-two", "--format=%(trailers:key=Autopack-Phase,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(ids.Select(id => "run-two/" + id).Order(), trailers.Order());
+        await using var check = db.CreateContext();
+        Assert.All(await check.Phases.AsNoTracking().ToListAsync(), p => Assert.Equal((PhaseState.Complete, 1), (p.State, p.Attempts)));
+        Assert.Equal(6, await check.PhaseAttempts.CountAsync());
+        var claims = await check.RunEvents.AsNoTracking().Where(e => e.Type == "phase.state" && e.Payload.Contains("\"state\":\"EXECUTING\""))
+            .Select(e => new { e.PhaseId, e.Payload }).ToListAsync();
+        Assert.Equal(6, claims.Count);                         // each phase claimed exactly once
+        Assert.Equal(6, claims.Select(c => c.PhaseId).Distinct().Count());
+        Assert.Contains(claims, c => c.Payload.Contains("executor-a"));
+        Assert.Contains(claims, c => c.Payload.Contains("executor-b"));
+        Assert.Equal(12, models.Script.Requests.Count); // one builder + one auditor call per phase, nothing repeated
+    }
+
+    [Theory]
+    [InlineData("autopack", false, 0)]
+    [InlineData("autopack", true, 3)]
+    [InlineData("something-else", false, 3)]
+    public async Task The_executor_refuses_to_work_for_an_API_on_another_database_or_service(string service, bool otherDatabase, int expectedExit)
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        var identity = otherDatabase ? "0123456789ab" : db.Connection.Identity;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        await using var api = builder.Build();
+        api.MapGet("/health", () => Results.Json(new { status = "healthy", database_identity = identity, service, component = "supervisor_api" }));
+        await api.StartAsync();
+        var url = api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var env = ExecutorProcess.Environment(db, null, "executor-id");
+        env["AUTOPACK_API_URL"] = url;
+        await using var executor = ExecutorProcess.Start(env, "executor-id");
+        if (expectedExit == 0)
+        {
+            await WaitAsync(() => executor.Log.Contains("confirmed on the same database"), Long, "identity confirmed", executor);
+            Assert.False(executor.HasExited);
+            Assert.Contains(db.Connection.Identity, executor.Log);
+        }
+        else
+        {
+            Assert.Equal(expectedExit, await executor.WaitForExitAsync(Long));
+            Assert.Contains("Refusing to work", executor.Log);
+        }
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what, ExecutorProcess process)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}. Executor log:\n{process.Log}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task WaitForRunAsync(TestDatabase db, string runId, RunState state, ExecutorProcess process)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (true)
+        {
+            await using (var ctx = db.CreateContext())
+            {
+                var run = await ctx.Runs.AsNoTracking().SingleAsync(r => r.Id == runId);
+                if (run.State == state) return;
+                if (DateTime.UtcNow > deadline || run.State.IsFinished())
+                {
+                    var phases = await ctx.Phases.AsNoTracking().Select(p => $"{p.PhaseId}:{p.State}:{p.Attempts}:{p.FailureReason}:{p.StatusReason}").ToListAsync();
+                    var attempts = await ctx.PhaseAttempts.AsNoTracking().Select(a => $"{a.PhaseId}#{a.Number}:{a.Outcome}:{a.FailureReason}:{a.TestOutput}").ToListAsync();
+                    throw new TimeoutException($"Run {runId} is {run.State}, not {state}; phases {string.Join("; ", phases)}; attempts {string.Join("; ", attempts)}. Executor log:\n{process.Log}");
+                }
+            }
+            await Task.Delay(200);
+        }
+    }
+}
