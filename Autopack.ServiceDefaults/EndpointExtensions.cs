@@ -18,9 +18,7 @@ public static class EndpointExtensions
     /// <summary>/health (the contract), /alive, /api/health/ready, /api/health/startup and /api/version.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.UseMiddleware<RequestLogMiddleware>();
-
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).AllowAnonymous();
         app.MapGet("/health", WriteHealth).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/api/health/ready", WriteHealth).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/api/health/startup", () => StartupGate.Completed

@@ -39,6 +39,7 @@ public static class Extensions
         builder.Services.AddSingleton<KillSwitchReader>();
         builder.Services.AddSingleton<AutopackHealth>();
         builder.Services.AddHostedService<StartupGate>();
+        builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, RequestLogStartupFilter>();
         return builder;
     }
 

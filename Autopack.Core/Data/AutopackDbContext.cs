@@ -31,6 +31,9 @@ public abstract class AutopackDbContext(DbContextOptions options) : DbContext(op
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {
+        // Every timestamp is UTC; SQLite forgets the kind, so it is restored on read.
+        b.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        b.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
         b.Properties<RunState>().HaveConversion<WireEnumConverter<RunState>>().HaveMaxLength(16);
         b.Properties<PhaseState>().HaveConversion<WireEnumConverter<PhaseState>>().HaveMaxLength(16);
         b.Properties<Complexity>().HaveConversion<WireEnumConverter<Complexity>>().HaveMaxLength(16);
@@ -156,6 +159,9 @@ public abstract class AutopackDbContext(DbContextOptions options) : DbContext(op
 /// <summary>Stores enums as their UPPER_SNAKE wire names.</summary>
 public sealed class WireEnumConverter<T>() : ValueConverter<T, string>(v => EnumNames.ToWire(v), v => EnumNames.Parse<T>(v))
     where T : struct, Enum;
+
+public sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+    v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 
 public sealed class PostgresAutopackDbContext(DbContextOptions<PostgresAutopackDbContext> options) : AutopackDbContext(options);
 

@@ -1,0 +1,94 @@
+using Autopack.Api.Extensions;
+using Autopack.Api.Services;
+using Autopack.Core.Data;
+using Autopack.Core.Domain;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Autopack.Api.Apis;
+
+/// <summary>
+/// <c>GET /runs/{id}/events</c>: Server-Sent Events from <c>run_events</c>. Replays after Last-Event-ID
+/// (header or <c>?last_event_id=</c>), then streams live events, with a comment heartbeat.
+/// </summary>
+public static class EventsApi
+{
+    public static IEndpointConventionBuilder MapEventsApi(this IEndpointRouteBuilder app) =>
+        app.MapGet("/runs/{runId}/events", Stream).WithTags("Runs").WithMetadata(new SseEndpointMetadata());
+
+    private static async Task Stream(HttpContext http, string runId, long? lastEventId, IAutopackDbFactory dbFactory, RunEventFeed feed,
+        SseConnections connections, IOptions<ApiLimitsOptions> options, IProblemDetailsService problems)
+    {
+        var ct = http.RequestAborted;
+        var after = lastEventId ?? (long.TryParse(http.Request.Headers["Last-Event-ID"], out var header) ? header : 0);
+        await using (var db = dbFactory.Create())
+        {
+            if (!await db.Runs.AnyAsync(r => r.Id == runId, ct))
+            {
+                await WriteProblemAsync(http, problems, 404, "not_found", $"Run '{runId}' was not found.");
+                return;
+            }
+        }
+        var client = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (!connections.TryOpen(client))
+        {
+            http.Response.Headers.RetryAfter = "10";
+            await WriteProblemAsync(http, problems, 429, "sse_limit", "Too many open event streams; close one or retry later.");
+            return;
+        }
+        try
+        {
+            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+            http.Response.Headers["X-Accel-Buffering"] = "no";
+            using var subscription = feed.Subscribe(runId, after);
+            var sent = after;
+            await using (var db = dbFactory.Create())
+            {
+                var backlog = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Sequence > after).OrderBy(e => e.Sequence).ToListAsync(ct);
+                foreach (var e in backlog) sent = await WriteEventAsync(http, e);
+            }
+            await http.Response.WriteAsync(": connected\n\n", ct);
+            await http.Response.Body.FlushAsync(ct);
+            var heartbeat = TimeSpan.FromSeconds(options.Value.SseHeartbeatSeconds);
+            while (!ct.IsCancellationRequested)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                wait.CancelAfter(heartbeat);
+                try
+                {
+                    await subscription.Reader.WaitToReadAsync(wait.Token);
+                    while (subscription.Reader.TryRead(out var e))
+                        if (e.Sequence > sent) sent = await WriteEventAsync(http, e);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    await http.Response.WriteAsync(": ping\n\n", ct);
+                }
+                await http.Response.Body.FlushAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (IOException) { }
+        finally { connections.Close(client); }
+    }
+
+    private static async Task<long> WriteEventAsync(HttpContext http, RunEvent e)
+    {
+        await http.Response.WriteAsync($"id: {e.Sequence}\nevent: {e.Type}\ndata: {e.Payload}\n\n", http.RequestAborted);
+        return e.Sequence;
+    }
+
+    private static async Task WriteProblemAsync(HttpContext http, IProblemDetailsService problems, int status, string code, string detail)
+    {
+        http.Response.StatusCode = status;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Detail = detail };
+        problem.Extensions["code"] = code;
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+    }
+}
+
+/// <summary>Marks streaming endpoints: no request timeout, no slot in the concurrency limit (they have their own caps).</summary>
+public sealed class SseEndpointMetadata;

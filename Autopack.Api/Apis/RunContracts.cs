@@ -1,0 +1,67 @@
+using Autopack.Core.Domain;
+
+namespace Autopack.Api.Apis;
+
+// Wire shapes of docs/api-contract.md (snake_case by the JSON options).
+
+public sealed record CreateRunRequest(
+    string? RunId, string? Name, string? RepoPath, long? TokenCap, int? MaxPhases, int? MaxDurationMinutes,
+    List<TierRequest>? Tiers, List<PhaseRequest>? Phases);
+
+public sealed record TierRequest(string? TierId, string? Name, string? Description);
+
+public sealed record PhaseRequest(
+    string? PhaseId, string? TierId, string? Name, string? Description, string? Complexity,
+    ScopeRequest? Scope, string? TestCommand, int? MaxAttempts);
+
+public sealed record ScopeRequest(List<string>? Paths, List<string>? ReadOnlyContext);
+
+public sealed record ResumeRunRequest(long? TokenCap);
+
+public sealed record ProgressDto(int Total, int Completed, int Failed, int Executing, int Queued, double Percent);
+
+public sealed record TierDto(string TierId, string Name, string Description, int Index);
+
+public sealed record ScopeDto(IReadOnlyList<string> Paths, IReadOnlyList<string> ReadOnlyContext);
+
+public sealed record PhaseDto(
+    string PhaseId, string TierId, string Name, string Description, int Index, string State, string Complexity, ScopeDto Scope,
+    string? TestCommand, int Attempts, int MaxAttempts, string? FailureReason, string? StatusReason, long TokensUsed,
+    string? CommitSha, string? ClaimedBy, DateTime? StartedAt, DateTime? CompletedAt)
+{
+    public static PhaseDto From(Phase p) => new(p.PhaseId, p.TierId, p.Name, p.Description, p.Index, EnumNames.ToWire(p.State),
+        EnumNames.ToWire(p.Complexity).ToLowerInvariant(), new ScopeDto(p.ScopePaths, p.ReadOnlyContext), p.TestCommand, p.Attempts,
+        p.MaxAttempts, p.FailureReason, p.StatusReason, p.TokensUsed, p.CommitSha, p.ClaimedBy, p.StartedAt, p.CompletedAt);
+}
+
+public sealed record RunDto(
+    string RunId, string Name, string State, string? RepoPath, string? Branch, long TokenCap, long TokensUsed, int MaxPhases,
+    int MaxDurationMinutes, string? PauseReason, string? FailureReason, DateTime CreatedAt, DateTime? StartedAt, DateTime? CompletedAt,
+    ProgressDto Progress, IReadOnlyList<TierDto>? Tiers, IReadOnlyList<PhaseDto>? Phases)
+{
+    public static RunDto From(Run r, IReadOnlyCollection<PhaseState> phaseStates, IEnumerable<Tier>? tiers = null, IEnumerable<Phase>? phases = null) =>
+        new(r.Id, r.Name, EnumNames.ToWire(r.State), r.RepoPath, r.Branch, r.TokenCap, r.TokensUsed, r.MaxPhases, r.MaxDurationMinutes,
+            r.PauseReason, r.FailureReason, r.CreatedAt, r.StartedAt, r.CompletedAt, ProgressOf(phaseStates),
+            tiers?.OrderBy(t => t.Index).Select(t => new TierDto(t.TierId, t.Name, t.Description, t.Index)).ToList(),
+            phases?.OrderBy(p => p.TierIndex).ThenBy(p => p.Index).Select(PhaseDto.From).ToList());
+
+    public static ProgressDto ProgressOf(IReadOnlyCollection<PhaseState> states)
+    {
+        var total = states.Count;
+        var done = states.Count(s => s is PhaseState.Complete or PhaseState.Skipped);
+        return new ProgressDto(total, done, states.Count(s => s == PhaseState.Failed),
+            states.Count(s => s is PhaseState.Executing or PhaseState.Gate or PhaseState.CiRunning),
+            states.Count(s => s == PhaseState.Queued), total == 0 ? 0 : Math.Round(100.0 * done / total, 1));
+    }
+}
+
+public sealed record RunPage(IReadOnlyList<RunDto> Items, int Total, int Page, int PageSize);
+
+public sealed record AttemptDto(int Number, string? Model, string Outcome, string? FailureReason, string? Diff, string? TestOutput,
+    int? TestExitCode, string? AuditorVerdict, string? AuditorNotes, long PromptTokens, long CompletionTokens, DateTime StartedAt, DateTime? CompletedAt);
+
+public sealed record UsageByModel(string Provider, string Model, string Role, long PromptTokens, long CompletionTokens, int Calls);
+
+public sealed record UsagePoint(DateTime At, long Tokens);
+
+public sealed record RunUsage(long TotalTokens, IReadOnlyList<UsageByModel> ByModel, IReadOnlyList<UsagePoint> Timeline);

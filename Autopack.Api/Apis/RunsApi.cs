@@ -1,0 +1,149 @@
+using Autopack.Api.Auth;
+using Autopack.Api.Extensions;
+using Autopack.Api.Services;
+using Autopack.Core.Data;
+using Autopack.Core.Domain;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Autopack.Api.Apis;
+
+public static class RunsApi
+{
+    public static RouteGroupBuilder MapRunsApi(this IEndpointRouteBuilder app)
+    {
+        var runs = app.MapGroup("/runs").WithTags("Runs");
+        runs.MapPost("/", CreateRun).RequireAuthorization(AuthPolicies.Operator);
+        runs.MapGet("/", ListRuns);
+        runs.MapGet("/{runId}", GetRun);
+        runs.MapGet("/{runId}/progress", GetProgress);
+        runs.MapGet("/{runId}/usage", GetUsage);
+        runs.MapPost("/{runId}/cancel", CancelRun).RequireAuthorization(AuthPolicies.Operator);
+        runs.MapPost("/{runId}/resume", ResumeRun).RequireAuthorization(AuthPolicies.Operator);
+        runs.MapGet("/{runId}/phases/{phaseId}", GetPhase);
+        runs.MapPost("/{runId}/phases/{phaseId}/retry", RetryPhase).RequireAuthorization(AuthPolicies.Operator);
+        return runs;
+    }
+
+    private static async Task<IResult> CreateRun(CreateRunRequest? request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        RunCreator creator, AutopackDbContext db, CancellationToken ct)
+    {
+        if (request is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["body"] = ["a run plan is required"] });
+        if (idempotencyKey is { Length: 0 or > 200 })
+            return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["Idempotency-Key"] = ["must be 1-200 characters"] });
+        var missing = RunPlanValidator.Required(request);
+        if (missing.Count > 0) return ApiProblem.Validation(400, missing);
+        var inconsistent = RunPlanValidator.Consistency(request);
+        if (inconsistent.Count > 0) return ApiProblem.Validation(422, inconsistent, "The run plan is not consistent.");
+
+        var (outcome, runId) = await creator.CreateAsync(request, idempotencyKey, ct);
+        if (outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict("run_exists", $"A run with id '{runId}' already exists.");
+        var dto = await LoadRunAsync(db, runId, withChildren: true, ct);
+        return outcome == RunCreator.Outcome.Replayed
+            ? Results.Json(dto, statusCode: 200)
+            : Results.Created($"/runs/{runId}", dto);
+    }
+
+    private static async Task<IResult> ListRuns(AutopackDbContext db, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        RunState parsed = default;
+        if (state is not null && !EnumNames.TryParse(state, out parsed)) errors["state"] = ["must be one of QUEUED, RUNNING, PAUSED, COMPLETE, FAILED, CANCELLED"];
+        if (page is < 1) errors["page"] = ["must be at least 1"];
+        if (pageSize is < 1 or > 200) errors["page_size"] = ["must be between 1 and 200"];
+        if (errors.Count > 0) return ApiProblem.Validation(400, errors);
+        var p = page ?? 1;
+        var size = pageSize ?? 20;
+        var query = db.Runs.AsNoTracking();
+        if (state is not null) query = query.Where(r => r.State == parsed);
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip((p - 1) * size).Take(size).ToListAsync(ct);
+        var ids = items.Select(r => r.Id).ToList();
+        var states = (await db.Phases.AsNoTracking().Where(ph => ids.Contains(ph.RunId)).Select(ph => new { ph.RunId, ph.State }).ToListAsync(ct))
+            .ToLookup(x => x.RunId, x => x.State);
+        return Results.Ok(new RunPage(items.Select(r => RunDto.From(r, states[r.Id].ToList())).ToList(), total, p, size));
+    }
+
+    private static async Task<IResult> GetRun(string runId, AutopackDbContext db, CancellationToken ct) =>
+        await LoadRunAsync(db, runId, withChildren: true, ct) is { } dto ? Results.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
+
+    private static async Task<IResult> GetProgress(string runId, AutopackDbContext db, CancellationToken ct)
+    {
+        var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct);
+        if (run is null) return ApiProblem.NotFound($"Run '{runId}'");
+        var states = await db.Phases.AsNoTracking().Where(p => p.RunId == runId).Select(p => p.State).ToListAsync(ct);
+        var progress = RunDto.ProgressOf(states);
+        return Results.Ok(new
+        {
+            run_id = run.Id, state = EnumNames.ToWire(run.State), progress.Total, progress.Completed, progress.Failed, progress.Executing,
+            progress.Queued, progress.Percent, tokens_used = run.TokensUsed, token_cap = run.TokenCap,
+        });
+    }
+
+    private static async Task<IResult> GetUsage(string runId, AutopackDbContext db, CancellationToken ct)
+    {
+        if (!await db.Runs.AnyAsync(r => r.Id == runId, ct)) return ApiProblem.NotFound($"Run '{runId}'");
+        var events = await db.LlmUsageEvents.AsNoTracking().Where(u => u.RunId == runId).OrderBy(u => u.Id).ToListAsync(ct);
+        var byModel = events.GroupBy(e => (e.Provider, e.Model, e.Role))
+            .Select(g => new UsageByModel(g.Key.Provider, g.Key.Model, g.Key.Role, g.Sum(e => e.PromptTokens), g.Sum(e => e.CompletionTokens), g.Count()))
+            .OrderByDescending(u => u.PromptTokens + u.CompletionTokens).ToList();
+        long running = 0;
+        var timeline = events.Select(e => new UsagePoint(e.CreatedAt, running += e.PromptTokens + e.CompletionTokens)).ToList();
+        return Results.Ok(new RunUsage(running, byModel, timeline));
+    }
+
+    private static async Task<IResult> CancelRun(string runId, RunControl control, AutopackDbContext db, CancellationToken ct)
+    {
+        var (outcome, why) = await control.CancelAsync(runId, ct);
+        return outcome switch
+        {
+            RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
+        };
+    }
+
+    private static async Task<IResult> ResumeRun(string runId, ResumeRunRequest? request, RunControl control, AutopackDbContext db, CancellationToken ct)
+    {
+        if (request?.TokenCap is < RunCaps.MinTokenCap)
+            return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["token_cap"] = [$"must be at least {RunCaps.MinTokenCap}"] });
+        var (outcome, why) = await control.ResumeAsync(runId, request?.TokenCap, ct);
+        return outcome switch
+        {
+            RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
+        };
+    }
+
+    private static async Task<IResult> GetPhase(string runId, string phaseId, AutopackDbContext db, CancellationToken ct)
+    {
+        var phase = await db.Phases.AsNoTracking().SingleOrDefaultAsync(p => p.RunId == runId && p.PhaseId == phaseId, ct);
+        if (phase is null) return ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'");
+        var attempts = await db.PhaseAttempts.AsNoTracking().Where(a => a.RunId == runId && a.PhaseId == phaseId).OrderBy(a => a.Number)
+            .Select(a => new AttemptDto(a.Number, a.Model, a.Outcome, a.FailureReason, a.Diff, a.TestOutput, a.TestExitCode, a.AuditorVerdict,
+                a.AuditorNotes, a.PromptTokens, a.CompletionTokens, a.StartedAt, a.CompletedAt))
+            .ToListAsync(ct);
+        return Results.Ok(new { phase = PhaseDto.From(phase), attempts_detail = attempts });
+    }
+
+    private static async Task<IResult> RetryPhase(string runId, string phaseId, RunControl control, AutopackDbContext db, CancellationToken ct)
+    {
+        var (outcome, why) = await control.RetryPhaseAsync(runId, phaseId, ct);
+        return outcome switch
+        {
+            RunControl.Outcome.NotFound => ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'"),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
+        };
+    }
+
+    public static async Task<RunDto?> LoadRunAsync(AutopackDbContext db, string runId, bool withChildren, CancellationToken ct)
+    {
+        var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct);
+        if (run is null) return null;
+        var phases = await db.Phases.AsNoTracking().Where(p => p.RunId == runId).ToListAsync(ct);
+        var tiers = withChildren ? await db.Tiers.AsNoTracking().Where(t => t.RunId == runId).ToListAsync(ct) : null;
+        return RunDto.From(run, phases.Select(p => p.State).ToList(), tiers, withChildren ? phases : null);
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace Autopack.Api.Extensions;
+
+/// <summary>RFC 7807 problems with Autopack's stable <c>code</c> (request_id is added for every problem in one place).</summary>
+public static class ApiProblem
+{
+    public static IResult Create(int status, string code, string detail, IDictionary<string, object?>? extensions = null)
+    {
+        var ext = new Dictionary<string, object?> { ["code"] = code };
+        if (extensions is not null) foreach (var (k, v) in extensions) ext[k] = v;
+        return Results.Problem(detail: detail, statusCode: status, extensions: ext);
+    }
+
+    public static IResult NotFound(string what) => Create(404, "not_found", $"{what} was not found.");
+
+    public static IResult Conflict(string code, string detail, IDictionary<string, object?>? extensions = null) => Create(409, code, detail, extensions);
+
+    public static IResult Validation(int status, IDictionary<string, string[]> errors, string detail = "The request is not valid.") =>
+        Results.ValidationProblem(errors, detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = "validation_failed" });
+
+    /// <summary>The code for a status when nothing more specific was set.</summary>
+    public static string DefaultCode(int status) => status switch
+    {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "validation_failed",
+        429 => "too_many_requests",
+        503 => "database_unavailable",
+        _ => status >= 500 ? "internal_error" : "error",
+    };
+
+    public static void Customize(ProblemDetailsContext ctx)
+    {
+        var status = ctx.ProblemDetails.Status ?? ctx.HttpContext.Response.StatusCode;
+        ctx.ProblemDetails.Extensions.TryAdd("code", DefaultCode(status));
+        ctx.ProblemDetails.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;
+        ctx.ProblemDetails.Extensions.Remove("traceId");
+    }
+}

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Autopack.Api.Extensions;
+using Autopack.Core.Data;
+using Autopack.Core.Domain;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Autopack.Api.Services;
+
+/// <summary>
+/// One database poller per API process fans new run events out to every open stream, so a thousand
+/// streams cost one query per watched run per poll, not a thousand. It follows each run by its gapless
+/// per-run sequence, which commits in order, so no event is skipped; any replica can serve any client.
+/// </summary>
+public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> options, ILogger<RunEventFeed> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, RunWatch> _runs = new();
+
+    public Subscription Subscribe(string runId, long afterSequence)
+    {
+        var subscription = new Subscription(this, runId);
+        var watch = _runs.GetOrAdd(runId, _ => new RunWatch(afterSequence));
+        lock (watch)
+        {
+            watch.Subscribers.Add(subscription);
+            // A new subscriber may need events the feed already passed; the endpoint replays those from the database.
+            watch.Cursor = Math.Min(watch.Cursor, afterSequence);
+        }
+        return subscription;
+    }
+
+    private void Unsubscribe(Subscription s)
+    {
+        if (!_runs.TryGetValue(s.RunId, out var watch)) return;
+        lock (watch)
+        {
+            watch.Subscribers.Remove(s);
+            if (watch.Subscribers.Count == 0) _runs.TryRemove(KeyValuePair.Create(s.RunId, watch));
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromMilliseconds(options.Value.SsePollMs);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await PollOnceAsync(stoppingToken); }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested) { logger.LogWarning("Run event poll failed: {Error}", ex.Message); }
+            try { await Task.Delay(interval, stoppingToken); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private async Task PollOnceAsync(CancellationToken ct)
+    {
+        if (_runs.IsEmpty) return;
+        await using var db = dbFactory.Create();
+        foreach (var (runId, watch) in _runs)
+        {
+            long cursor;
+            lock (watch) cursor = watch.Cursor;
+            var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Sequence > cursor)
+                .OrderBy(e => e.Sequence).Take(500).ToListAsync(ct);
+            if (events.Count == 0) continue;
+            Subscription[] targets;
+            lock (watch)
+            {
+                watch.Cursor = Math.Max(watch.Cursor, events[^1].Sequence);
+                targets = [.. watch.Subscribers];
+            }
+            foreach (var s in targets)
+                foreach (var e in events)
+                    s.Writer.TryWrite(e);
+        }
+    }
+
+    private sealed class RunWatch(long cursor)
+    {
+        public long Cursor = cursor;
+        public readonly List<Subscription> Subscribers = [];
+    }
+
+    public sealed class Subscription : IDisposable
+    {
+        private readonly RunEventFeed _feed;
+        // Bounded so one stalled client cannot hold unbounded memory; it then resyncs from the database.
+        private readonly Channel<RunEvent> _channel = Channel.CreateBounded<RunEvent>(new BoundedChannelOptions(1_000) { FullMode = BoundedChannelFullMode.DropOldest });
+
+        internal Subscription(RunEventFeed feed, string runId) { _feed = feed; RunId = runId; }
+
+        public string RunId { get; }
+        internal ChannelWriter<RunEvent> Writer => _channel.Writer;
+        public ChannelReader<RunEvent> Reader => _channel.Reader;
+
+        public void Dispose() => _feed.Unsubscribe(this);
+    }
+}

@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Autopack.Core.Domain;
+using Autopack.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Autopack.Tests.Api;
+
+public class RunsApiTests
+{
+    private static readonly JsonSerializerOptions Json = ApiFactory.Json;
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task Create_list_detail_progress_and_cancel(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var http = await api.AsRoleAsync("operator");
+
+        var created = await http.PostAsJsonAsync("/runs", RunPlans.Simple("run-a", phases: 3), Json);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("/runs/run-a", created.Headers.Location?.ToString());
+        var run = await created.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("QUEUED", run.GetProperty("state").GetString());
+        Assert.Equal(3, run.GetProperty("phases").GetArrayLength());
+        Assert.Equal("src/file2.txt", run.GetProperty("phases")[1].GetProperty("scope").GetProperty("paths")[0].GetString());
+        Assert.EndsWith("Z", run.GetProperty("created_at").GetString());
+
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("run-b"), Json);
+        var list = await http.GetFromJsonAsync<JsonElement>("/runs?page_size=1");
+        Assert.Equal(2, list.GetProperty("total").GetInt32());
+        Assert.Equal("run-b", list.GetProperty("items")[0].GetProperty("run_id").GetString()); // newest first
+        var page2 = await http.GetFromJsonAsync<JsonElement>("/runs?page_size=1&page=2");
+        Assert.Equal("run-a", page2.GetProperty("items")[0].GetProperty("run_id").GetString());
+
+        var progress = await http.GetFromJsonAsync<JsonElement>("/runs/run-a/progress");
+        Assert.Equal(3, progress.GetProperty("total").GetInt32());
+        Assert.Equal(3, progress.GetProperty("queued").GetInt32());
+
+        var cancelled = await http.PostAsync("/runs/run-a/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        var after = await cancelled.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("CANCELLED", after.GetProperty("state").GetString());
+        Assert.All(after.GetProperty("phases").EnumerateArray(), p => Assert.Equal("SKIPPED", p.GetProperty("state").GetString()));
+        var filtered = await http.GetFromJsonAsync<JsonElement>("/runs?state=CANCELLED");
+        Assert.Equal(1, filtered.GetProperty("total").GetInt32());
+
+        var again = await http.PostAsync("/runs/run-a/cancel", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+
+        await using var ctx = db.CreateContext();
+        Assert.Contains(await ctx.RunEvents.Where(e => e.RunId == "run-a").Select(e => e.Type).ToListAsync(), t => t == "run.created");
+        Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.cancelled" && m.RunId == "run-a"));
+    }
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task Duplicate_run_id_is_409_and_changes_nothing(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/runs", RunPlans.Simple("dup"), Json)).StatusCode);
+        var second = await http.PostAsJsonAsync("/runs", RunPlans.Simple("dup", phases: 5), Json);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        var problem = await second.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("run_exists", problem.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("request_id").GetString()));
+        await using var ctx = db.CreateContext();
+        Assert.Equal(2, await ctx.Phases.CountAsync());
+    }
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task A_burst_of_creates_with_one_idempotency_key_makes_one_run(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/runs") { Content = JsonContent.Create(RunPlans.Simple(), options: Json) };
+            request.Headers.Add("Idempotency-Key", "burst-key-1");
+            var response = await api.Admin().SendAsync(request);
+            return (response.StatusCode, Body: await response.Content.ReadFromJsonAsync<JsonElement>());
+        }));
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, r.Body.ToString()));
+        Assert.Single(responses.Select(r => r.Body.GetProperty("run_id").GetString()).Distinct());
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        await using var ctx = db.CreateContext();
+        Assert.Equal(1, await ctx.Runs.CountAsync());
+    }
+
+    public static TheoryData<string, string, string> InvalidPlans() => new()
+    {
+        { "duplicate phase ids", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"},{"phase_id":"P1","tier_id":"T1"}]}""", "phases[1].phase_id" },
+        { "duplicate tier ids", """{"tiers":[{"tier_id":"T1"},{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "tiers[1].tier_id" },
+        { "unknown tier", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T2"}]}""", "phases[0].tier_id" },
+        { "token cap below minimum", """{"token_cap":5,"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "token_cap" },
+        { "max phases zero", """{"max_phases":0,"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "max_phases" },
+        { "more phases than max", """{"max_phases":1,"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"},{"phase_id":"P2","tier_id":"T1"}]}""", "phases" },
+        { "absolute scope path", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","scope":{"paths":["/etc/passwd"]}}]}""", "phases[0].scope.paths" },
+        { "escaping scope path", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","scope":{"paths":["src/../../x"]}}]}""", "phases[0].scope.paths" },
+        { "git scope path", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","scope":{"paths":[".git/config"]}}]}""", "phases[0].scope.paths" },
+        { "bad complexity", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","complexity":"extreme"}]}""", "phases[0].complexity" },
+        { "bad run id", """{"run_id":"../x","tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "run_id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidPlans))]
+    public async Task Inconsistent_plans_are_422_with_the_field_and_store_nothing(string why, string body, string field)
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db);
+        var response = await api.Admin().PostAsync("/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(HttpStatusCode.UnprocessableEntity == response.StatusCode, why);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("validation_failed", problem.GetProperty("code").GetString());
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{why}: {problem}");
+        await using var ctx = db.CreateContext();
+        Assert.Equal(0, await ctx.Runs.CountAsync());
+        Assert.Equal(0, await ctx.OutboxMessages.CountAsync());
+    }
+
+    [Theory]
+    [InlineData("{not json", "malformed_json")]
+    [InlineData("""{"tiers":[{"tier_id":1}],"phases":"x"}""", "malformed_json")]
+    [InlineData("""{"tiers":[],"phases":[]}""", "validation_failed")]
+    [InlineData("""{"tiers":[{"name":"no id"}],"phases":[{"phase_id":"P1"}]}""", "validation_failed")]
+    public async Task Malformed_or_incomplete_bodies_are_400(string body, string code)
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db);
+        var response = await api.Admin().PostAsync("/runs", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.DoesNotContain("   at ", problem.ToString()); // no stack trace
+    }
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task Retry_moves_a_failed_phase_back_to_the_queue_and_refuses_illegal_moves_with_the_allowed_list(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("r1"), Json);
+
+        var illegal = await http.PostAsync("/runs/r1/phases/P1/retry", null);
+        Assert.Equal(HttpStatusCode.Conflict, illegal.StatusCode);
+        var problem = await illegal.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("illegal_transition", problem.GetProperty("code").GetString());
+        Assert.Equal(["EXECUTING", "SKIPPED"], problem.GetProperty("allowed").EnumerateArray().Select(a => a.GetString()!).ToArray());
+
+        await using (var ctx = db.CreateContext())
+        {
+            var phase = await ctx.Phases.SingleAsync(p => p.RunId == "r1" && p.PhaseId == "P1");
+            phase.State = PhaseState.Failed;
+            phase.Attempts = 5;
+            phase.FailureReason = "MAX_ATTEMPTS";
+            var run = await ctx.Runs.SingleAsync(r => r.Id == "r1");
+            run.State = RunState.Failed;
+            await ctx.SaveChangesAsync();
+        }
+        var retried = await http.PostAsync("/runs/r1/phases/P1/retry", null);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        var detail = await retried.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("RUNNING", detail.GetProperty("state").GetString());
+        var p1 = detail.GetProperty("phases").EnumerateArray().Single(p => p.GetProperty("phase_id").GetString() == "P1");
+        Assert.Equal("QUEUED", p1.GetProperty("state").GetString());
+        Assert.Equal(0, p1.GetProperty("attempts").GetInt32());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/runs/r1/phases/NOPE/retry", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Resume_raises_the_cap_of_a_paused_run_only()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("p1"), Json);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsJsonAsync("/runs/p1/resume", new { token_cap = 9_000_000 }, Json)).StatusCode);
+        await using (var ctx = db.CreateContext())
+        {
+            var run = await ctx.Runs.SingleAsync();
+            run.State = RunState.Paused;
+            run.TokensUsed = 4_800_000;
+            run.PauseReason = "token budget";
+            await ctx.SaveChangesAsync();
+        }
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsJsonAsync("/runs/p1/resume", new { token_cap = 5_000_000 }, Json)).StatusCode);
+        var resumed = await http.PostAsJsonAsync("/runs/p1/resume", new { token_cap = 9_000_000 }, Json);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        var body = await resumed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("RUNNING", body.GetProperty("state").GetString());
+        Assert.Equal(9_000_000, body.GetProperty("token_cap").GetInt64());
+    }
+
+    [Fact]
+    public async Task Phase_detail_and_usage_report_attempts_and_tokens_per_model()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("u1"), Json);
+        await using (var ctx = db.CreateContext())
+        {
+            ctx.PhaseAttempts.Add(new PhaseAttempt { RunId = "u1", PhaseId = "P1", Number = 1, Model = "gpt-x", Outcome = "FAILED", FailureReason = "CI_FAILED", Diff = "--- a\n+++ b", TestOutput = "boom" });
+            ctx.LlmUsageEvents.Add(new LlmUsageEvent { RunId = "u1", PhaseId = "P1", Provider = "openai", Model = "gpt-x", Role = "builder", PromptTokens = 100, CompletionTokens = 20 });
+            ctx.LlmUsageEvents.Add(new LlmUsageEvent { RunId = "u1", PhaseId = "P1", Provider = "openai", Model = "gpt-x", Role = "builder", PromptTokens = 50, CompletionTokens = 5 });
+            await ctx.SaveChangesAsync();
+        }
+        var phase = await http.GetFromJsonAsync<JsonElement>("/runs/u1/phases/P1");
+        Assert.Equal("boom", phase.GetProperty("attempts_detail")[0].GetProperty("test_output").GetString());
+        var usage = await http.GetFromJsonAsync<JsonElement>("/runs/u1/usage");
+        Assert.Equal(175, usage.GetProperty("total_tokens").GetInt64());
+        Assert.Equal(2, usage.GetProperty("by_model")[0].GetProperty("calls").GetInt32());
+        Assert.Equal(2, usage.GetProperty("timeline").GetArrayLength());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/runs/nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/runs/nope/usage")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/runs?state=BOGUS")).StatusCode);
+    }
+}
