@@ -60,6 +60,8 @@ public sealed class LocalPostgres : IAsyncDisposable
         dataDir = Path.GetFullPath(dataDir);
         var parent = Path.GetDirectoryName(dataDir)!;
         Directory.CreateDirectory(parent);
+        // The server user must be able to reach its data folder (temp folders are often 0700).
+        if (IsRoot) File.SetUnixFileMode(parent, File.GetUnixFileMode(parent) | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         var passwordFile = Path.Combine(parent, Path.GetFileName(dataDir) + ".password");
         if (!File.Exists(passwordFile))
             await File.WriteAllTextAsync(passwordFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), ct);

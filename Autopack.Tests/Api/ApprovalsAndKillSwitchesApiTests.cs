@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Autopack.Core.Domain;
+using Autopack.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Autopack.Tests.Api;
+
+public class ApprovalsAndKillSwitchesApiTests
+{
+    private static readonly JsonSerializerOptions Json = ApiFactory.Json;
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task Request_list_approve_and_a_second_decision_is_409(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("ra"), Json);
+        var created = await http.PostAsJsonAsync("/approvals", new { run_id = "ra", phase_id = "P1", kind = "SCOPE_VIOLATION", reason = "touches src/other", diff = "--- a\n+++ b" }, Json);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var approval = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var id = approval.GetProperty("approval_id").GetString()!;
+        Assert.StartsWith("apr_", id);
+        Assert.Equal("PENDING", approval.GetProperty("status").GetString());
+
+        var pending = await http.GetFromJsonAsync<JsonElement>("/approvals?status=PENDING");
+        Assert.Equal(id, pending.GetProperty("items")[0].GetProperty("approval_id").GetString());
+
+        var approved = await http.PostAsJsonAsync($"/approvals/{id}/approve", new { comment = "fine" }, Json);
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        var decided = await approved.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("APPROVED", decided.GetProperty("status").GetString());
+        Assert.Equal("api", decided.GetProperty("decision_source").GetString());
+
+        var again = await http.PostAsync($"/approvals/{id}/reject", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal("approval_decided", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.Equal("APPROVED", (await http.GetFromJsonAsync<JsonElement>($"/approvals/{id}")).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/approvals/apr_missing/approve", null)).StatusCode);
+
+        await using var ctx = db.CreateContext();
+        var types = await ctx.RunEvents.Where(e => e.RunId == "ra").Select(e => e.Type).ToListAsync();
+        Assert.Contains("approval.requested", types);
+        Assert.Contains("approval.decided", types);
+        Assert.Contains(await ctx.OutboxMessages.Select(m => m.Destination + ":" + m.Type).ToListAsync(), s => s == "telegram:approval.requested");
+    }
+
+    [Fact]
+    public async Task Concurrent_decisions_let_exactly_one_win()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("rc"), Json);
+        var id = (await (await http.PostAsJsonAsync("/approvals", new { run_id = "rc", reason = "manual check" }, Json)).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("approval_id").GetString();
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => http.PostAsync($"/approvals/{id}/{(i % 2 == 0 ? "approve" : "reject")}", null)));
+        Assert.Single(results, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(results.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        await using var ctx = db.CreateContext();
+        Assert.Equal(1, await ctx.RunEvents.CountAsync(e => e.Type == "approval.decided"));
+    }
+
+    [Fact]
+    public async Task The_sweeper_expires_overdue_approvals_as_rejections()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_APPROVAL_SWEEP_SECONDS"] = "1" });
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("rs"), Json);
+        var id = (await (await http.PostAsJsonAsync("/approvals", new { run_id = "rs", reason = "check" }, Json)).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("approval_id").GetString();
+        await using (var ctx = db.CreateContext())
+        {
+            await ctx.Approvals.Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.ExpiresAt, DateTime.UtcNow.AddSeconds(-1)));
+        }
+        var status = "";
+        for (var i = 0; i < 50 && status != "EXPIRED"; i++)
+        {
+            await Task.Delay(100);
+            status = (await http.GetFromJsonAsync<JsonElement>($"/approvals/{id}")).GetProperty("status").GetString()!;
+        }
+        Assert.Equal("EXPIRED", status);
+        var late = await http.PostAsync($"/approvals/{id}/approve", null);
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task Kill_switches_are_admin_toggles_stored_in_the_database_and_shown_in_health(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var list = await api.Admin().GetFromJsonAsync<JsonElement>("/kill-switches");
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), k => k.GetProperty("name").GetString() == "disable_autonomous");
+        var set = await api.Admin().PutAsJsonAsync("/kill-switches/disable_all", new { enabled = true, reason = "incident" }, Json);
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        await using (var ctx = db.CreateContext())
+            Assert.True((await ctx.KillSwitches.SingleAsync(k => k.Name == "disable_all")).Enabled);
+        var health = await api.Anonymous().GetFromJsonAsync<JsonElement>("/health");
+        Assert.True(health.GetProperty("kill_switches").GetProperty("disable_all").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Admin().PutAsJsonAsync("/kill-switches/nope", new { enabled = true }, Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await api.Admin().PutAsJsonAsync("/kill-switches/disable_all", new { reason = "x" }, Json)).StatusCode);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Autopack.Tests.Infrastructure;
+
+namespace Autopack.Tests.Api;
+
+public class EventsApiTests
+{
+    private static readonly JsonSerializerOptions Json = ApiFactory.Json;
+
+    /// <summary>Reads SSE frames (id, event) from a stream until <paramref name="count"/> events arrived.</summary>
+    private static async Task<List<(long Id, string Event)>> ReadEventsAsync(StreamReader reader, int count, TimeSpan timeout)
+    {
+        var events = new List<(long, string)>();
+        using var cts = new CancellationTokenSource(timeout);
+        long id = 0;
+        string? type = null;
+        while (events.Count < count)
+        {
+            var line = await reader.ReadLineAsync(cts.Token) ?? throw new EndOfStreamException();
+            if (line.StartsWith("id: ")) id = long.Parse(line[4..]);
+            else if (line.StartsWith("event: ")) type = line[7..];
+            else if (line.Length == 0 && type is not null) { events.Add((id, type)); type = null; }
+        }
+        return events;
+    }
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task Stream_replays_then_goes_live_and_resumes_after_last_event_id(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("ev"), Json);
+
+        var request = new HttpRequestMessage(HttpMethod.Get, "/runs/ev/events");
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var replay = await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10));
+        Assert.Equal((1L, "run.created"), replay[0]);
+
+        await http.PostAsJsonAsync("/approvals", new { run_id = "ev", reason = "live check" }, Json);
+        var live = await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10));
+        Assert.Equal((2L, "approval.requested"), live[0]);
+
+        await http.PostAsync("/runs/ev/cancel", null); // phase.state ×2 (skipped) + run.state
+        var resume = new HttpRequestMessage(HttpMethod.Get, "/runs/ev/events");
+        resume.Headers.Add("Last-Event-ID", "2");
+        using var resumed = await http.SendAsync(resume, HttpCompletionOption.ResponseHeadersRead);
+        using var reader2 = new StreamReader(await resumed.Content.ReadAsStreamAsync());
+        var after = await ReadEventsAsync(reader2, 3, TimeSpan.FromSeconds(10));
+        Assert.Equal([3L, 4L, 5L], after.Select(e => e.Id));
+        Assert.Equal("run.state", after[^1].Event);
+    }
+
+    [Fact]
+    public async Task Streams_past_the_per_client_cap_get_429_and_stats_count_them()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_SSE_MAX_PER_CLIENT"] = "1" });
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("cap"), Json);
+        using var first = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/runs/cap/events"), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var second = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/runs/cap/events"), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Equal("sse_limit", (await second.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        var stats = await http.GetFromJsonAsync<JsonElement>("/admin/sse/stats");
+        Assert.Equal(1, stats.GetProperty("active").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/runs/missing/events")).StatusCode);
+    }
+}
