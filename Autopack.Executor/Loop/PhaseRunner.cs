@@ -333,7 +333,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
     {
         var renewEvery = options.Lease / 3;
         var lastRenew = time.GetUtcNow();
-        var period = TimeSpan.FromMilliseconds(Math.Min(1000, renewEvery.TotalMilliseconds));
+        var period = TimeSpan.FromMilliseconds(Math.Min(1000, renewEvery.TotalMilliseconds / 2));
         while (!work.IsCancellationRequested)
         {
             try { await Task.Delay(period, time, work.Token); } catch (OperationCanceledException) { return; }
@@ -366,7 +366,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
     private async Task StopAsync(ClaimedPhase claim, StopKind kind, string reason)
     {
         logger.LogInformation("Phase {Phase} stopping: {Kind} ({Reason})", claim.PhaseId, kind, reason);
-        await SafeAsync(() => AbandonRunningAttemptAsync(claim));
+        // With the lease lost, the running attempt row may be the new holder's: leave it alone.
+        if (kind != StopKind.LeaseLost) await SafeAsync(() => AbandonRunningAttemptAsync(claim));
         switch (kind)
         {
             case StopKind.Cancelled:
@@ -419,7 +420,6 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
         phase.Attempts++;
         phase.UpdatedAt = time.GetUtcNow().UtcDateTime;
-        await db.PhaseAttempts.Where(a => a.RunId == claim.RunId && a.PhaseId == claim.PhaseId && a.Number == phase.Attempts).ExecuteDeleteAsync(ct);
         db.PhaseAttempts.Add(new PhaseAttempt { RunId = claim.RunId, PhaseId = claim.PhaseId, Number = phase.Attempts, StartedAt = phase.UpdatedAt });
         var payload = new { run_id = claim.RunId, phase_id = claim.PhaseId, number = phase.Attempts, outcome = "RUNNING", executor = claim.WorkerId };
         await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
@@ -477,6 +477,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         await using var db = dbFactory.Create();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
+        if (phase.ClaimedBy != claim.WorkerId || !PhaseClaimer.InFlight.Contains(phase.State))
+            throw new PhaseStopException(StopKind.LeaseLost, "the phase is no longer held by this executor");
         if (phase.State == next) return;
         await StateChanges.MovePhaseAsync(db, phase, next, time.GetUtcNow().UtcDateTime, ct: ct);
         await db.SaveChangesAsync(ct);

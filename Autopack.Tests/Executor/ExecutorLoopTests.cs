@@ -43,7 +43,7 @@ public class ExecutorLoopTests
 
         var phases = await h.PhasesAsync("run-ok");
         Assert.All(phases, p => Assert.Equal((PhaseState.Complete, 1), (p.State, p.Attempts)));
-        Assert.Contains(phases[0].CommitSha, h.Repo.Git("log", "autopack/run-ok", "--format=%H"));
+        Assert.Contains(phases[0].CommitSha!, h.Repo.Git("log", "autopack/run-ok", "--format=%H"));
         Assert.Contains($"Autopack-Phase: run-ok/P1", h.Repo.Git("log", "-1", "--format=%B", phases[0].CommitSha!));
 
         await using var ctx = h.Context();
