@@ -256,20 +256,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
 
     private async Task WaitWhilePausedAsync(Run run, Phase phase, Stopwatch clock, CancellationToken ct)
     {
-        var reason = $"token budget: {run.TokensUsed} of {run.TokenCap} used (pauses at {RunCaps.PauseAtFraction:P0}); raise the cap with POST /runs/{run.Id}/resume";
-        await using (var db = dbFactory.Create())
-        {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var tracked = await db.Runs.SingleAsync(r => r.Id == run.Id, ct);
-            if (tracked.State is RunState.Running or RunState.Queued)
-            {
-                await StateChanges.MoveRunAsync(db, tracked, RunState.Paused, time.GetUtcNow().UtcDateTime, reason, ct);
-                logger.LogWarning("Run {Run} paused: {Reason}", run.Id, reason);
-            }
-            await db.Phases.Where(p => p.Id == phase.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: run paused (" + reason + ")"), ct);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+        await PauseAsync(run.Id, phase.Id, ct);
         clock.Stop();
         try
         {
@@ -280,7 +267,13 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
                 var current = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == run.Id, ct);
                 if (current.State == RunState.Cancelled) throw new PhaseStopException(StopKind.Cancelled, "run cancelled");
                 if (current.State.IsFinished()) throw new PhaseStopException(StopKind.Cancelled, $"run {EnumNames.ToWire(current.State)}");
-                if (current.State == RunState.Paused || current.TokensUsed >= current.TokenCap * RunCaps.PauseAtFraction) continue;
+                if (current.State == RunState.Paused) continue;
+                if (current.TokensUsed >= current.TokenCap * RunCaps.PauseAtFraction)
+                {
+                    // Resumed without raising the cap far enough: pause again rather than overspend.
+                    await PauseAsync(run.Id, phase.Id, ct);
+                    continue;
+                }
                 // Resumed (the API raised the cap): carry on, the run is RUNNING again.
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 var tracked = await db.Runs.SingleAsync(r => r.Id == run.Id, ct);
@@ -293,6 +286,22 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
             }
         }
         finally { clock.Start(); }
+    }
+
+    private async Task PauseAsync(string runId, long phaseRowId, CancellationToken ct)
+    {
+        await using var db = dbFactory.Create();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
+        var reason = $"token budget: {run.TokensUsed} of {run.TokenCap} used (pauses at {RunCaps.PauseAtFraction:P0}); raise the cap with POST /runs/{run.Id}/resume";
+        if (run.State is RunState.Running or RunState.Queued)
+        {
+            await StateChanges.MoveRunAsync(db, run, RunState.Paused, time.GetUtcNow().UtcDateTime, reason, ct);
+            logger.LogWarning("Run {Run} paused: {Reason}", run.Id, reason);
+        }
+        await db.Phases.Where(p => p.Id == phaseRowId).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: run paused (" + (run.PauseReason ?? reason) + ")"), ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>Creates the approval (with its event and outbox message) and waits for a decision; expiry or reject = false (fail closed).</summary>
