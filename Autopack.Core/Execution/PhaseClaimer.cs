@@ -103,6 +103,7 @@ public sealed class PhaseClaimer(TimeProvider time)
         var now = time.GetUtcNow().UtcDateTime;
         var expired = await db.Phases.AsNoTracking()
             .Where(p => InFlight.Contains(p.State) && p.LeaseExpiresAt != null && p.LeaseExpiresAt < now)
+            .OrderBy(p => p.LeaseExpiresAt)
             .Select(p => new { p.Id, p.RunId }).Take(50).ToListAsync(ct);
         var count = 0;
         foreach (var e in expired)

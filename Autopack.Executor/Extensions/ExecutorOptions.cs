@@ -6,7 +6,7 @@ namespace Autopack.Executor.Extensions;
 /// <summary>Everything the loop is tuned by, read once from environment variables (see docs/executor.md) and validated.</summary>
 public sealed record ExecutorOptions
 {
-    public string WorkerId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..4]}";
+    public string WorkerId { get; init; } = DefaultWorkerId();
     public string? TargetRepoPath { get; init; }
     public required string WorktreeRoot { get; init; }
     /// <summary>Phases this process works on at once.</summary>
@@ -32,6 +32,9 @@ public sealed record ExecutorOptions
     public string? EmbeddingModel { get; init; }
     public Uri? ApiUrl { get; init; }
 
+    /// <summary>host-pid-random: unique per process, readable in claimed_by.</summary>
+    public static string DefaultWorkerId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..4]}";
+
     public static ExecutorOptions Load(IConfiguration c, AutopackSettings settings)
     {
         var problems = new List<string>();
@@ -49,7 +52,7 @@ public sealed record ExecutorOptions
             problems.Add($"AUTOPACK_API_URL='{apiRaw}' is not an absolute URL.");
         var options = new ExecutorOptions
         {
-            WorkerId = string.IsNullOrWhiteSpace(c["AUTOPACK_EXECUTOR_ID"]) ? new ExecutorOptions { WorktreeRoot = "" }.WorkerId : c["AUTOPACK_EXECUTOR_ID"]!,
+            WorkerId = string.IsNullOrWhiteSpace(c["AUTOPACK_EXECUTOR_ID"]) ? DefaultWorkerId() : c["AUTOPACK_EXECUTOR_ID"]!,
             TargetRepoPath = string.IsNullOrWhiteSpace(c["TARGET_REPO_PATH"]) ? null : Path.GetFullPath(c["TARGET_REPO_PATH"]!),
             WorktreeRoot = Path.Combine(settings.StateRoot, "worktrees"),
             Slots = Int("AUTOPACK_EXECUTOR_SLOTS", 2, 1),

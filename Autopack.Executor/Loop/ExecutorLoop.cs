@@ -23,6 +23,7 @@ public sealed class ExecutorLoop(IAutopackDbFactory dbFactory, PhaseClaimer clai
     {
         logger.LogInformation("Executor {Worker} working: {Slots} slot(s), up to {Parallel} parallel phase(s) per run, providers: {Providers}",
             options.WorkerId, options.Slots, options.MaxParallelPhasesPerRun, models.Any ? string.Join(", ", models.Providers.Keys) : "none");
+        if (!models.Any) logger.LogWarning("{Reason}", ModelOptions.NoProviderReason);
         while (!ct.IsCancellationRequested)
         {
             try { await TickAsync(ct); }

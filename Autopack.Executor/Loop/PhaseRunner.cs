@@ -256,20 +256,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
 
     private async Task WaitWhilePausedAsync(Run run, Phase phase, Stopwatch clock, CancellationToken ct)
     {
-        var reason = $"token budget: {run.TokensUsed} of {run.TokenCap} used (pauses at {RunCaps.PauseAtFraction:P0}); raise the cap with POST /runs/{run.Id}/resume";
-        await using (var db = dbFactory.Create())
-        {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var tracked = await db.Runs.SingleAsync(r => r.Id == run.Id, ct);
-            if (tracked.State is RunState.Running or RunState.Queued)
-            {
-                await StateChanges.MoveRunAsync(db, tracked, RunState.Paused, time.GetUtcNow().UtcDateTime, reason, ct);
-                logger.LogWarning("Run {Run} paused: {Reason}", run.Id, reason);
-            }
-            await db.Phases.Where(p => p.Id == phase.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: run paused (" + reason + ")"), ct);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+        await PauseAsync(run.Id, phase.Id, ct);
         clock.Stop();
         try
         {
@@ -280,7 +267,13 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
                 var current = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == run.Id, ct);
                 if (current.State == RunState.Cancelled) throw new PhaseStopException(StopKind.Cancelled, "run cancelled");
                 if (current.State.IsFinished()) throw new PhaseStopException(StopKind.Cancelled, $"run {EnumNames.ToWire(current.State)}");
-                if (current.State == RunState.Paused || current.TokensUsed >= current.TokenCap * RunCaps.PauseAtFraction) continue;
+                if (current.State == RunState.Paused) continue;
+                if (current.TokensUsed >= current.TokenCap * RunCaps.PauseAtFraction)
+                {
+                    // Resumed without raising the cap far enough: pause again rather than overspend.
+                    await PauseAsync(run.Id, phase.Id, ct);
+                    continue;
+                }
                 // Resumed (the API raised the cap): carry on, the run is RUNNING again.
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 var tracked = await db.Runs.SingleAsync(r => r.Id == run.Id, ct);
@@ -293,6 +286,22 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
             }
         }
         finally { clock.Start(); }
+    }
+
+    private async Task PauseAsync(string runId, long phaseRowId, CancellationToken ct)
+    {
+        await using var db = dbFactory.Create();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
+        var reason = $"token budget: {run.TokensUsed} of {run.TokenCap} used (pauses at {RunCaps.PauseAtFraction:P0}); raise the cap with POST /runs/{run.Id}/resume";
+        if (run.State is RunState.Running or RunState.Queued)
+        {
+            await StateChanges.MoveRunAsync(db, run, RunState.Paused, time.GetUtcNow().UtcDateTime, reason, ct);
+            logger.LogWarning("Run {Run} paused: {Reason}", run.Id, reason);
+        }
+        await db.Phases.Where(p => p.Id == phaseRowId).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: run paused (" + (run.PauseReason ?? reason) + ")"), ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>Creates the approval (with its event and outbox message) and waits for a decision; expiry or reject = false (fail closed).</summary>
@@ -333,7 +342,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
     {
         var renewEvery = options.Lease / 3;
         var lastRenew = time.GetUtcNow();
-        var period = TimeSpan.FromMilliseconds(Math.Min(1000, renewEvery.TotalMilliseconds));
+        var period = TimeSpan.FromMilliseconds(Math.Min(1000, renewEvery.TotalMilliseconds / 2));
         while (!work.IsCancellationRequested)
         {
             try { await Task.Delay(period, time, work.Token); } catch (OperationCanceledException) { return; }
@@ -366,7 +375,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
     private async Task StopAsync(ClaimedPhase claim, StopKind kind, string reason)
     {
         logger.LogInformation("Phase {Phase} stopping: {Kind} ({Reason})", claim.PhaseId, kind, reason);
-        await SafeAsync(() => AbandonRunningAttemptAsync(claim));
+        // With the lease lost, the running attempt row may be the new holder's: leave it alone.
+        if (kind != StopKind.LeaseLost) await SafeAsync(() => AbandonRunningAttemptAsync(claim));
         switch (kind)
         {
             case StopKind.Cancelled:
@@ -419,7 +429,6 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
         phase.Attempts++;
         phase.UpdatedAt = time.GetUtcNow().UtcDateTime;
-        await db.PhaseAttempts.Where(a => a.RunId == claim.RunId && a.PhaseId == claim.PhaseId && a.Number == phase.Attempts).ExecuteDeleteAsync(ct);
         db.PhaseAttempts.Add(new PhaseAttempt { RunId = claim.RunId, PhaseId = claim.PhaseId, Number = phase.Attempts, StartedAt = phase.UpdatedAt });
         var payload = new { run_id = claim.RunId, phase_id = claim.PhaseId, number = phase.Attempts, outcome = "RUNNING", executor = claim.WorkerId };
         await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
@@ -477,6 +486,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         await using var db = dbFactory.Create();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
+        if (phase.ClaimedBy != claim.WorkerId || !PhaseClaimer.InFlight.Contains(phase.State))
+            throw new PhaseStopException(StopKind.LeaseLost, "the phase is no longer held by this executor");
         if (phase.State == next) return;
         await StateChanges.MovePhaseAsync(db, phase, next, time.GetUtcNow().UtcDateTime, ct: ct);
         await db.SaveChangesAsync(ct);

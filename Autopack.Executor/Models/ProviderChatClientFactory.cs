@@ -23,8 +23,10 @@ public sealed class ProviderChatClientFactory : IChatClientFactory
 
     private static IChatClient CreateAnthropic(ProviderConfig provider, string model)
     {
-        var client = new AnthropicClient { ApiKey = provider.ApiKey!, Timeout = provider.Timeout, MaxRetries = 0 };
-        if (provider.BaseUrl is not null) client = new AnthropicClient { ApiKey = provider.ApiKey!, Timeout = provider.Timeout, MaxRetries = 0, BaseUrl = provider.BaseUrl.ToString() };
+        // Retries are Polly's job (ModelRouter), so the SDK's own are off.
+        var client = provider.BaseUrl is null
+            ? new AnthropicClient { ApiKey = provider.ApiKey!, Timeout = provider.Timeout, MaxRetries = 0 }
+            : new AnthropicClient { ApiKey = provider.ApiKey!, Timeout = provider.Timeout, MaxRetries = 0, BaseUrl = provider.BaseUrl.ToString().TrimEnd('/') };
         return client.AsIChatClient(model);
     }
 

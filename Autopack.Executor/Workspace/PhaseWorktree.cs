@@ -16,7 +16,7 @@ public sealed class PhaseWorktree(RunWorkspace workspace, string path, string ba
     /// <summary>
     /// Commits everything (one commit per phase, with the phase trailer) and moves the run branch to it with
     /// <c>git update-ref new old</c>; if another phase landed first, the commit is cherry-picked onto the new tip
-    /// and the swap retried. Returns the landed commit sha.
+    /// and the swap retried. Returns the landed commit sha (an earlier one if this phase had already landed).
     /// </summary>
     public async Task<string> CommitAndLandAsync(string runId, string phaseId, string title, string body, CancellationToken ct)
     {
@@ -29,6 +29,10 @@ public sealed class PhaseWorktree(RunWorkspace workspace, string path, string ba
         for (var attempt = 0; attempt < 20; attempt++)
         {
             ct.ThrowIfCancellationRequested();
+            // Idempotent per phase: if this phase already landed (an executor that lost its lease finished
+            // anyway), keep that commit. Checked before every swap, and swaps are serialized by git, so a
+            // phase can never land twice.
+            if (await workspace.FindPhaseCommitAsync(runId, phaseId) is { } landed) return landed;
             var swap = await Git.RunAsync(workspace.RepoPath, ["update-ref", workspace.BranchRef, sha, expected]);
             if (swap.Ok) return sha;
             var tip = await workspace.TipAsync();

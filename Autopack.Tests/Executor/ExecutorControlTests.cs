@@ -205,6 +205,39 @@ public class ExecutorControlTests
         Assert.Empty(h.Script.Requests);
     }
 
+    [Fact]
+    public async Task An_auditor_escalation_asks_a_human_and_continues_when_approved()
+    {
+        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor"
+            ? new ScriptedAnswer("VERDICT: ESCALATE\nChanges user-facing text; a human should confirm.")
+            : new ScriptedAnswer(ModelScript.GreetFix));
+        await h.SeedAsync("run-esc", new PhaseSpec("P1", "T1", ["greet.sh"]));
+        h.Start();
+        var approval = await h.WaitForAsync(async ctx => await ctx.Approvals.AsNoTracking().SingleOrDefaultAsync());
+        Assert.Equal(ApprovalKind.AuditorEscalate, approval.Kind);
+        Assert.Contains("a human should confirm", approval.Reason);
+        Assert.Equal(PhaseState.Gate, (await h.PhasesAsync("run-esc"))[0].State);
+        await using (var ctx = h.Context())
+            await ApprovalWorkflow.DecideAsync(ctx, approval.Id, true, "bob", "telegram");
+        await h.WaitForRunAsync("run-esc", RunState.Complete);
+        Assert.Equal("ESCALATE", (await h.AttemptsAsync("run-esc", "P1"))[0].AuditorVerdict);
+    }
+
+    [Fact]
+    public async Task A_phase_over_its_token_cap_fails_with_BUDGET_EXHAUSTED_before_the_next_model_call()
+    {
+        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve
+            : new ScriptedAnswer(ModelScript.GreetFix, PromptTokens: 1500, CompletionTokens: 100),
+            tune: o => o with { PhaseTokenCap = 1_000 });
+        await h.SeedAsync("run-cap", new PhaseSpec("P1", "T1", ["greet.sh"]));
+        h.Start();
+        await h.WaitForRunAsync("run-cap", RunState.Failed);
+        var phase = (await h.PhasesAsync("run-cap"))[0];
+        Assert.Equal(("BUDGET_EXHAUSTED", 1600L), (phase.FailureReason, phase.TokensUsed));
+        Assert.Empty(h.Script.For("auditor"));
+        Assert.Empty(h.Repo.Log("autopack/run-cap"));
+    }
+
     private static bool IsRunning(string commandLine) =>
         Directory.EnumerateDirectories("/proc").Any(d =>
         {

@@ -11,8 +11,10 @@ public class ExecutorLoopTests
 {
     private const string NotesFix = "```diff\n--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n```\n";
 
-    [Fact]
-    public async Task Success_first_try_lands_one_commit_per_phase_and_parallel_phases_run_together()
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task Success_first_try_lands_one_commit_per_phase_and_parallel_phases_run_together(string provider)
     {
         var bothBuilding = new TaskCompletionSource();
         var builders = 0;
@@ -23,7 +25,7 @@ public class ExecutorLoopTests
             if (Interlocked.Increment(ref builders) == 2) bothBuilding.TrySetResult();
             bothBuilding.Task.Wait(TimeSpan.FromSeconds(10));
             return new ScriptedAnswer(r.PhaseId == "P1" ? ModelScript.GreetFix : NotesFix, PromptTokens: 1000, CompletionTokens: 200);
-        });
+        }, provider: provider);
         await h.SeedAsync("run-ok",
             new PhaseSpec("P1", "T1", ["greet.sh"], Description: "Greet Autopack"),
             new PhaseSpec("P2", "T1", ["notes/todo.txt"], TestCommand: "grep -q TWO notes/todo.txt"));
@@ -43,7 +45,7 @@ public class ExecutorLoopTests
 
         var phases = await h.PhasesAsync("run-ok");
         Assert.All(phases, p => Assert.Equal((PhaseState.Complete, 1), (p.State, p.Attempts)));
-        Assert.Contains(phases[0].CommitSha, h.Repo.Git("log", "autopack/run-ok", "--format=%H"));
+        Assert.Contains(phases[0].CommitSha!, h.Repo.Git("log", "autopack/run-ok", "--format=%H"));
         Assert.Contains($"Autopack-Phase: run-ok/P1", h.Repo.Git("log", "-1", "--format=%B", phases[0].CommitSha!));
 
         await using var ctx = h.Context();
@@ -115,6 +117,21 @@ public class ExecutorLoopTests
         Assert.Empty(h.Repo.Log("autopack/run-fail"));
         await using var ctx = h.Context();
         Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.failed"));
+    }
+
+    [Fact]
+    public async Task A_run_past_its_duration_fails_its_phase_with_TIMEOUT()
+    {
+        await using var h = await ExecutorHarness.CreateAsync(_ => throw new InvalidOperationException("no model call past the run's duration"));
+        await h.SeedAsync("run-late", new PhaseSpec("P1", "T1", ["greet.sh"]));
+        await using (var ctx = h.Context())
+            await ctx.Runs.ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RunState.Running)
+                .SetProperty(r => r.StartedAt, DateTime.UtcNow.AddMinutes(-5)).SetProperty(r => r.MaxDurationMinutes, 1));
+        h.Start();
+        var run = await h.WaitForRunAsync("run-late", RunState.Failed);
+        Assert.Contains("TIMEOUT", run.FailureReason);
+        Assert.Equal("TIMEOUT", (await h.PhasesAsync("run-late"))[0].FailureReason);
+        Assert.Empty(h.Script.Requests);
     }
 
     [Fact]

@@ -86,7 +86,8 @@ public class ExecutorProcessTests
         var trailers = repo.Git("log", "autopack/run-two", "--format=%(trailers:key=Autopack-Phase,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(ids.Select(id => "run-two/" + id).Order(), trailers.Order());
         await using var check = db.CreateContext();
-        Assert.All(await check.Phases.AsNoTracking().ToListAsync(), p => Assert.Equal((PhaseState.Complete, 1), (p.State, p.Attempts)));
+        var attemptLog = string.Join("; ", await check.PhaseAttempts.AsNoTracking().Select(x => $"{x.PhaseId}#{x.Number}:{x.Outcome}:{x.FailureReason}:{x.TestOutput}").ToListAsync());
+        Assert.True(await check.Phases.AllAsync(p => p.State == PhaseState.Complete && p.Attempts == 1), attemptLog + "\n" + a.Log + "\n" + b.Log);
         Assert.Equal(6, await check.PhaseAttempts.CountAsync());
         var claims = await check.RunEvents.AsNoTracking().Where(e => e.Type == "phase.state" && e.Payload.Contains("\"state\":\"EXECUTING\""))
             .Select(e => new { e.PhaseId, e.Payload }).ToListAsync();

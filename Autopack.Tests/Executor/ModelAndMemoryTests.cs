@@ -143,3 +143,46 @@ public class ModelAndMemoryTests
         Secrets = secrets.ToDictionary(s => s.Key, s => s.Value), Warnings = [], Bootstrap = false, Version = "t",
     };
 }
+
+/// <summary>The official Anthropic SDK's IChatClient against a loopback Messages API answering with a recorded response shape.</summary>
+public class AnthropicClientTests
+{
+    [Fact]
+    public async Task The_Anthropic_provider_speaks_the_Messages_API_and_reports_usage()
+    {
+        string? apiKey = null, version = null;
+        System.Text.Json.Nodes.JsonNode? body = null;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+        app.MapPost("/v1/messages", async (HttpContext ctx) =>
+        {
+            // This SDK version sends the key as a bearer token (older ones used x-api-key): accept either.
+            apiKey = ctx.Request.Headers["x-api-key"].FirstOrDefault() ?? ctx.Request.Headers.Authorization.FirstOrDefault()?.Replace("Bearer ", "");
+            version = ctx.Request.Headers["anthropic-version"];
+            body = await System.Text.Json.Nodes.JsonNode.ParseAsync(ctx.Request.Body);
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""
+                {"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
+                 "content":[{"type":"text","text":"VERDICT: APPROVE\nfine"}],"stop_reason":"end_turn","stop_sequence":null,
+                 "usage":{"input_tokens":2095,"output_tokens":503,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}
+                """);
+        });
+        await app.StartAsync();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var provider = new ProviderConfig("anthropic", "anthropic", new Uri(url), "ak-test", TimeSpan.FromSeconds(10));
+        var client = new ProviderChatClientFactory().Create(provider, "claude-sonnet-4-5");
+        var response = await client.GetResponseAsync(
+            [new ChatMessage(ChatRole.System, PromptBuilder.AuditorSystem), new ChatMessage(ChatRole.User, "review this")],
+            new ChatOptions { MaxOutputTokens = 1234 });
+
+        Assert.Equal("ak-test", apiKey);
+        Assert.False(string.IsNullOrEmpty(version));
+        Assert.Equal(("claude-sonnet-4-5", 1234), (body!["model"]!.GetValue<string>(), body["max_tokens"]!.GetValue<int>()));
+        Assert.Contains("ROLE: auditor", body["system"]!.ToJsonString());
+        Assert.Equal(Verdict.Approve, AuditorVerdict.Parse(response.Text).Verdict);
+        Assert.Equal((2095L, 503L), (response.Usage!.InputTokenCount, response.Usage.OutputTokenCount));
+    }
+}

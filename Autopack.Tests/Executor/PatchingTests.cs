@@ -83,6 +83,12 @@ public class PatchingTests
         Assert.Equal("main", repo.Git("rev-parse", "--abbrev-ref", "HEAD"));
         Assert.Contains("Hello, World", File.ReadAllText(Path.Combine(repo.Path, "greet.sh")));
 
+        // An executor that lost its lease and finishes anyway cannot land the same phase twice.
+        var late = await ws.PrepareAsync("P1-late");
+        await PatchApplier.ApplyAsync(late.Path, UnifiedDiff.Parse("--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# target\n+# late\n"), default);
+        Assert.Equal(shaA, await late.CommitAndLandAsync("run-1", "P1", "P1: greeting again", "body", default));
+        Assert.Equal(2, repo.Log("autopack/run-1").Count);
+
         // A patch that does not fit the file fails the check and changes nothing.
         var c = await ws.PrepareAsync("P3");
         var ex = await Assert.ThrowsAsync<PatchApplyException>(() => PatchApplier.ApplyAsync(c.Path,

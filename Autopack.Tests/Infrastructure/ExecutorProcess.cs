@@ -44,7 +44,7 @@ public sealed class ExecutorProcess : IAsyncDisposable
         ["AUTOPACK_ESCALATION_MEDIUM"] = models is null ? null : "compat:mid,compat:strong",
         ["AUTOPACK_ESCALATION_HIGH"] = models is null ? null : "compat:strong",
         ["AUTOPACK_AUDITOR_MODEL"] = models is null ? null : "compat:auditor",
-        ["AUTOPACK_LEASE_SECONDS"] = "3",
+        ["AUTOPACK_LEASE_SECONDS"] = "5",
         ["AUTOPACK_POLL_INTERVAL_MS"] = "200",
         // Whatever the machine has set must not leak into the test.
         ["ConnectionStrings__autopack"] = null, ["ConnectionStrings__qdrant"] = null, ["QDRANT_URL"] = null,
