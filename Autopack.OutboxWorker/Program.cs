@@ -1,8 +1,10 @@
-// Shell: the OutboxWorker loop is built by its own issue; until then the process serves only its health endpoints.
+using Autopack.OutboxWorker.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("outbox_worker");
+builder.AddOutboxWorkerServices();
 
 var app = builder.Build();
-app.Logger.LogWarning("Autopack.OutboxWorker: the work loop is not built yet; this process only reports health.");
 app.MapDefaultEndpoints();
 app.Run();
+

@@ -168,6 +168,8 @@ public static class ApiServiceExtensions
         app.MapApprovalsApi();
         app.MapKillSwitchesApi();
         app.MapAdminApi();
+        app.MapOutboxAdminApi();
+        app.MapTelegramWebhookApi();
         return app;
     }
 }

@@ -22,4 +22,5 @@ public class OutboxMessage
     public DateTime? DeliveredAt { get; set; }
 }
 
-public enum OutboxStatus { Pending, Processing, Delivered, Dead }
+/// <summary>SKIPPED: no sink for its destination is configured (kept, visible in stats, never silently "delivered").</summary>
+public enum OutboxStatus { Pending, Processing, Delivered, Dead, Skipped }

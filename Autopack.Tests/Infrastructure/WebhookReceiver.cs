@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Autopack.AppHost.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Autopack.Tests.Infrastructure;
+
+/// <summary>
+/// A real webhook endpoint on loopback that records every delivery (by Idempotency-Key) and answers with
+/// whatever status the test chooses per message and per attempt.
+/// </summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    public ConcurrentQueue<Delivery> Deliveries { get; } = new();
+    public string Url { get; }
+    /// <summary>Status to answer for (message id, how many times it was seen before); default 200.</summary>
+    public Func<string, int, int> Respond { get; set; } = (_, _) => 200;
+    public TimeSpan Delay { get; set; } = TimeSpan.Zero;
+
+    public sealed record Delivery(string Key, string Event, string? Signature, byte[] Body, DateTime At, int Status);
+
+    private WebhookReceiver(WebApplication app, string url) { _app = app; Url = url; }
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var url = $"http://127.0.0.1:{LocalPostgres.FreePort()}";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls(url);
+        var app = builder.Build();
+        var receiver = new WebhookReceiver(app, url + "/hook");
+        app.MapPost("/hook", async (HttpContext ctx) =>
+        {
+            using var ms = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(ms);
+            var key = ctx.Request.Headers["Idempotency-Key"].ToString();
+            var seen = receiver.Deliveries.Count(d => d.Key == key);
+            var status = receiver.Respond(key, seen);
+            if (receiver.Delay > TimeSpan.Zero) await Task.Delay(receiver.Delay);
+            receiver.Deliveries.Enqueue(new Delivery(key, ctx.Request.Headers["X-Autopack-Event"].ToString(),
+                ctx.Request.Headers["X-Autopack-Signature"].FirstOrDefault(), ms.ToArray(), DateTime.UtcNow, status));
+            return Results.StatusCode(status);
+        });
+        await app.StartAsync();
+        return receiver;
+    }
+
+    public IReadOnlyList<Delivery> Accepted => Deliveries.Where(d => d.Status is >= 200 and < 300).ToList();
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
