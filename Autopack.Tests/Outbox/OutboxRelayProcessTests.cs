@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Autopack.AppHost.Hosting;
+using Autopack.Core.Domain;
+using Autopack.Core.Events;
+using Autopack.OutboxWorker.Sinks;
+using Autopack.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Autopack.Tests.Outbox;
+
+/// <summary>Real outbox worker processes against real PostgreSQL and a real webhook receiver.</summary>
+public class OutboxRelayProcessTests
+{
+    private const string Secret = "webhook-signing-secret";
+
+    private static async Task SeedAsync(TestDatabase db, int count, string destination = OutboxWriter.Webhook)
+    {
+        await using var ctx = db.CreateContext();
+        if (!await ctx.Runs.AnyAsync(r => r.Id == "r")) ctx.Runs.Add(new Run { Id = "r" });
+        var start = DateTime.UtcNow;
+        for (var i = 0; i < count; i++)
+        {
+            var m = OutboxWriter.Enqueue(ctx, "run.state", destination, new { run_id = "r", n = i }, "r");
+            m.CreatedAt = start.AddTicks(i);
+        }
+        await ctx.SaveChangesAsync();
+    }
+
+    private static ServiceProcess StartWorker(TestDatabase db, WebhookReceiver receiver, Dictionary<string, string?>? extra = null)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = db.Url, ["AUTOPACK_STATE_DIR"] = db.StateRoot, ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LocalPostgres.FreePort()}",
+            ["AUTOPACK_WEBHOOK_URLS"] = receiver.Url, ["AUTOPACK_WEBHOOK_SECRET"] = Secret,
+            ["AUTOPACK_OUTBOX_LEASE_SECONDS"] = "2", ["AUTOPACK_OUTBOX_POLL_MS"] = "100", ["AUTOPACK_OUTBOX_BATCH_SIZE"] = "10",
+            ["AUTOPACK_OUTBOX_BACKOFF_BASE_MS"] = "400", ["AUTOPACK_OUTBOX_JITTER"] = "0.1",
+        };
+        foreach (var (k, v) in extra ?? []) env[k] = v;
+        return ServiceProcess.Start("Autopack.OutboxWorker", env);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<int> CountAsync(TestDatabase db, OutboxStatus status)
+    {
+        await using var ctx = db.CreateContext();
+        return await ctx.OutboxMessages.CountAsync(m => m.Status == status);
+    }
+
+    [Fact]
+    public async Task Two_workers_started_together_exactly_one_delivers_everything_once_and_signed()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await SeedAsync(db, 60);
+        await using var a = StartWorker(db, receiver);
+        await using var b = StartWorker(db, receiver);
+        await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 60, TimeSpan.FromSeconds(40), "all delivered");
+
+        Assert.Equal(60, receiver.Accepted.Select(d => d.Key).Distinct().Count());
+        Assert.Equal(60, receiver.Accepted.Count); // no crash, so no duplicate
+        await using var ctx = db.CreateContext();
+        Assert.Single(await ctx.OutboxMessages.Select(m => m.ClaimedBy).Distinct().ToListAsync());
+        var first = receiver.Accepted[0];
+        Assert.Equal(WebhookSink.Sign(Secret, first.Body), first.Signature);
+        Assert.Equal("run.state", first.Event);
+    }
+
+    [Fact]
+    public async Task Leader_killed_mid_delivery_standby_takes_over_and_nothing_is_lost()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Delay = TimeSpan.FromMilliseconds(15);
+        await SeedAsync(db, 200);
+        var a = StartWorker(db, receiver);
+        await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) >= 5, TimeSpan.FromSeconds(30), "leader started delivering");
+        await using var b = StartWorker(db, receiver);
+        await Task.Delay(500);
+        await using (var ctx = db.CreateContext())
+        {
+            var leader = await ctx.WorkerLeases.SingleAsync();
+            Assert.Contains($":{a.Id}:", leader.Holder);
+        }
+        var killedAt = DateTime.UtcNow;
+        a.Kill();
+        await a.DisposeAsync();
+        await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 200, TimeSpan.FromSeconds(60), "all delivered after failover");
+
+        var keys = receiver.Accepted.Select(d => d.Key).ToList();
+        Assert.Equal(200, keys.Distinct().Count()); // none lost
+        Assert.True(keys.Count - 200 <= 10, $"{keys.Count - 200} duplicates: more than one batch in flight at the crash");
+        var firstAfter = receiver.Accepted.Where(d => d.At > killedAt).Min(d => d.At);
+        Assert.True(firstAfter - killedAt < TimeSpan.FromSeconds(2 + 2), "standby took longer than one lease period (+ poll) to take over");
+        await using (var ctx = db.CreateContext())
+        {
+            Assert.Contains($":{b.Id}:", (await ctx.WorkerLeases.SingleAsync()).Holder);
+            Assert.True((await ctx.WorkerLeases.SingleAsync()).Term >= 2);
+        }
+    }
+
+    [Fact]
+    public async Task A_sink_failing_twice_delivers_on_attempt_three_after_backoff_and_a_4xx_goes_dead_then_replays()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await SeedAsync(db, 2);
+        string flaky, broken;
+        await using (var ctx = db.CreateContext())
+        {
+            var ids = await ctx.OutboxMessages.OrderBy(m => m.CreatedAt).Select(m => m.Id.ToString()).ToListAsync();
+            (flaky, broken) = (ids[0], ids[1]);
+        }
+        var brokenFixed = false;
+        receiver.Respond = (key, seen) => key == flaky ? (seen < 2 ? 503 : 200) : key == broken && !brokenFixed ? 400 : 200;
+        await using var worker = StartWorker(db, receiver);
+        await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 1 && await CountAsync(db, OutboxStatus.Dead) == 1,
+            TimeSpan.FromSeconds(30), "one delivered, one dead");
+
+        var tries = receiver.Deliveries.Where(d => d.Key == flaky).ToList();
+        Assert.Equal([503, 503, 200], tries.Select(t => t.Status));
+        Assert.InRange((tries[1].At - tries[0].At).TotalMilliseconds, 400 * 0.9 - 50, 400 * 1.1 + 1500);
+        Assert.InRange((tries[2].At - tries[1].At).TotalMilliseconds, 800 * 0.9 - 50, 800 * 1.1 + 1500);
+        await using (var ctx = db.CreateContext())
+        {
+            Assert.Equal(3, (await ctx.OutboxMessages.SingleAsync(m => m.Id == Guid.Parse(flaky))).Attempts);
+            var dead = await ctx.DeadLetters.SingleAsync();
+            Assert.Equal(Guid.Parse(broken), dead.MessageId);
+            Assert.Equal(1, dead.Attempts); // 4xx: dead at once, no retries
+            Assert.Contains("400", dead.LastError);
+        }
+
+        brokenFixed = true;
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        var dlq = await http.GetFromJsonAsync<JsonElement>("/admin/dlq");
+        var letterId = dlq.GetProperty("items")[0].GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync($"/admin/dlq/{letterId}/retry", null)).StatusCode);
+        await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 2, TimeSpan.FromSeconds(20), "replayed message delivered");
+        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync($"/admin/dlq/{letterId}/retry", null)).StatusCode);
+        var stats = await http.GetFromJsonAsync<JsonElement>("/admin/outbox/stats");
+        Assert.Equal(2, stats.GetProperty("by_status").GetProperty("DELIVERED").GetInt32());
+        var dlqStats = await http.GetFromJsonAsync<JsonElement>("/admin/dlq/stats");
+        Assert.Equal(1, dlqStats.GetProperty("replayed").GetInt32());
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.DeleteAsync("/admin/dlq")).StatusCode);
+        Assert.Equal(1, (await (await http.DeleteAsync("/admin/dlq?confirm=true")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("purged").GetInt32());
+    }
+
+    [Fact]
+    public async Task Messages_for_an_unconfigured_sink_are_skipped_visibly_not_delivered()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await SeedAsync(db, 3, OutboxWriter.Telegram);
+        await using var worker = StartWorker(db, receiver);
+        await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Skipped) == 3, TimeSpan.FromSeconds(30), "skipped");
+        await using var ctx = db.CreateContext();
+        Assert.All(await ctx.OutboxMessages.ToListAsync(), m => Assert.Contains("TELEGRAM_BOT_TOKEN", m.LastError));
+        Assert.Empty(receiver.Deliveries);
+    }
+}
