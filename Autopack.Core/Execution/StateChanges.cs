@@ -29,7 +29,8 @@ public static class StateChanges
         if (previous == next) return;
         run.State = next;
         run.UpdatedAt = now;
-        if (next == RunState.Running) { run.StartedAt ??= now; run.PauseReason = null; }
+        if (next == RunState.Running) run.StartedAt ??= now;
+        if (next is RunState.Running or RunState.Queued) { run.PauseReason = null; run.FailureReason = null; run.CompletedAt = null; }
         if (next == RunState.Paused) run.PauseReason = reason;
         if (next == RunState.Failed) run.FailureReason = reason;
         if (next.IsFinished()) run.CompletedAt = now;

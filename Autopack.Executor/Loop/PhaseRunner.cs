@@ -63,12 +63,15 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
             }
 
             var feedback = await LastFailureAsync(claim, work.Token);
+            // A phase that arrives with every attempt used was re-queued by an operator (the executor's own
+            // requeue never does that): it gets a fresh round of max_attempts.
+            var attemptLimit = phase.Attempts >= phase.MaxAttempts ? phase.Attempts + phase.MaxAttempts : phase.MaxAttempts;
             var clock = Stopwatch.StartNew();
             watch.Clock = clock;
             while (true)
             {
                 (run, phase) = await LoadAsync(claim, work.Token);
-                if (phase.Attempts >= phase.MaxAttempts)
+                if (phase.Attempts >= attemptLimit)
                 {
                     await FinishPhaseAsync(claim, PhaseState.Failed, ReasonCodes.MaxAttempts, null, $"all {phase.MaxAttempts} attempts used", work.Token);
                     return;
@@ -109,7 +112,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
                     return;
                 }
                 await memory.RememberAsync("error", $"Phase '{phase.Name}' ({phase.Description}) failed with {outcome.Reason}: {Clip(outcome.Feedback ?? "", 1500)}", run.Id, phase.PhaseId, CancellationToken.None);
-                if (outcome.Terminal || number >= phase.MaxAttempts)
+                if (outcome.Terminal || number >= attemptLimit)
                 {
                     var reason = outcome.Terminal ? outcome.Reason! : ReasonCodes.MaxAttempts;
                     await FinishPhaseAsync(claim, PhaseState.Failed, reason, null, $"attempt {number}: {outcome.Reason}: {Clip(outcome.Feedback ?? "", 300)}", work.Token);

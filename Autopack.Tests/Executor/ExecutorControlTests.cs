@@ -238,6 +238,26 @@ public class ExecutorControlTests
         Assert.Empty(h.Repo.Log("autopack/run-cap"));
     }
 
+    [Fact]
+    public async Task A_patch_touching_a_protected_path_is_never_applied_and_the_reason_is_fed_back()
+    {
+        await using var h = await ExecutorHarness.CreateAsync(r => r switch
+        {
+            { Role: "auditor" } => ModelScript.Approve,
+            { Model: "cheap" } => new ScriptedAnswer("```diff\n--- a/test.sh\n+++ b/test.sh\n@@ -1 +1,2 @@\n #!/bin/sh\n+exit 0\n```\n"),
+            _ => new ScriptedAnswer(ModelScript.GreetFix),
+        }, tune: o => o with { ProtectedPaths = ["test.sh"] });
+        await h.SeedAsync("run-prot", new PhaseSpec("P1", "T1", []));
+        h.Start();
+        await h.WaitForRunAsync("run-prot", RunState.Complete);
+        var attempts = await h.AttemptsAsync("run-prot", "P1");
+        Assert.Equal(("PATCH_FAILED", "SUCCEEDED"), (attempts[0].FailureReason, attempts[1].Outcome));
+        Assert.Contains("protected paths", h.Script.For("builder")[1].Prompt);
+        Assert.DoesNotContain("exit 0", h.Repo.Show("autopack/run-prot", "test.sh"));
+        await using var ctx = h.Context();
+        Assert.Empty(ctx.Approvals); // never means never: not even an approval request
+    }
+
     private static bool IsRunning(string commandLine) =>
         Directory.EnumerateDirectories("/proc").Any(d =>
         {

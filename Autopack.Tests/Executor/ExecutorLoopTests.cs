@@ -115,8 +115,22 @@ public class ExecutorLoopTests
         Assert.All(await h.AttemptsAsync("run-fail", "P1"), a => Assert.Equal(("AUDITOR_REJECTED", "REJECT"), (a.FailureReason, a.AuditorVerdict)));
         Assert.Contains("The greeting is wrong.", h.Script.For("builder")[1].Prompt);
         Assert.Empty(h.Repo.Log("autopack/run-fail"));
-        await using var ctx = h.Context();
-        Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.failed"));
+        await using (var ctx = h.Context())
+            Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.failed"));
+
+        // An operator retry (what POST /runs/{id}/phases/{id}/retry does) grants a fresh round of attempts.
+        await using (var ctx = h.Context())
+        {
+            await using var tx = await ctx.Database.BeginTransactionAsync();
+            var p1 = await ctx.Phases.SingleAsync(p => p.PhaseId == "P1");
+            await Autopack.Core.Execution.StateChanges.MovePhaseAsync(ctx, p1, PhaseState.Queued, DateTime.UtcNow);
+            var r = await ctx.Runs.SingleAsync();
+            await Autopack.Core.Execution.StateChanges.MoveRunAsync(ctx, r, RunState.Queued, DateTime.UtcNow);
+            await ctx.SaveChangesAsync();
+            await tx.CommitAsync();
+        }
+        await h.WaitForAsync(async ctx => await ctx.Phases.AsNoTracking().SingleOrDefaultAsync(p => p.PhaseId == "P1" && p.State == PhaseState.Failed && p.Attempts == 4),
+            what: "a second round of two attempts");
     }
 
     [Fact]

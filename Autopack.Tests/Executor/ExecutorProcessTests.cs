@@ -70,9 +70,6 @@ public class ExecutorProcessTests
         await using var models = await FakeOpenAiServer.StartAsync(new ModelScript(Answer));
         models.Latency = TimeSpan.FromMilliseconds(300);
         var ids = Enumerable.Range(1, 6).Select(i => $"F{i}").ToList();
-        await using (var ctx = db.CreateContext())
-            await SeedAsync(ctx, "run-two", repo.Path, ids.Select(id => new PhaseSpec(id, "T1", [$"{id}.txt"], TestCommand: $"grep -q 'made by {id}' {id}.txt")));
-
         var env = (string name) =>
         {
             var e = ExecutorProcess.Environment(db, models, name);
@@ -81,6 +78,11 @@ public class ExecutorProcessTests
         };
         await using var a = ExecutorProcess.Start(env("executor-a"), "executor-a");
         await using var b = ExecutorProcess.Start(env("executor-b"), "executor-b");
+        // Both polling before the work appears, so both get a fair chance to claim.
+        await WaitAsync(() => a.Log.Contains("working:"), Long, "executor A up", a);
+        await WaitAsync(() => b.Log.Contains("working:"), Long, "executor B up", b);
+        await using (var ctx = db.CreateContext())
+            await SeedAsync(ctx, "run-two", repo.Path, ids.Select(id => new PhaseSpec(id, "T1", [$"{id}.txt"], TestCommand: $"grep -q 'made by {id}' {id}.txt")));
         await WaitForRunAsync(db, "run-two", RunState.Complete, a);
 
         var trailers = repo.Git("log", "autopack/run-two", "--format=%(trailers:key=Autopack-Phase,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -29,6 +29,13 @@ public sealed partial class ModelScript(Func<ScriptedRequest, ScriptedAnswer> an
         return answer(request);
     }
 
+    /// <summary>Answers in order, the last one repeating: the simplest script for a test that knows the call sequence.</summary>
+    public static ModelScript Sequence(params ScriptedAnswer[] answers)
+    {
+        var next = 0;
+        return new ModelScript(_ => answers[Math.Min(Interlocked.Increment(ref next) - 1, answers.Length - 1)]);
+    }
+
     public IReadOnlyList<ScriptedRequest> For(string role, string? phaseId = null) =>
         Requests.Where(r => r.Role == role && (phaseId is null || r.PhaseId == phaseId)).ToList();
 
