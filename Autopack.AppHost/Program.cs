@@ -1,3 +1,7 @@
-// The AppHost (issue 6) is built in Hosting/; until then it says so instead of pretending to run anything.
-Console.Error.WriteLine("Autopack.AppHost: the run and publish verbs are not built yet.");
-return 1;
+using Autopack.AppHost;
+using Autopack.AppHost.Hosting;
+
+// The app model (AutopackAppModel) reads like an Aspire AppHost; the verbs run it locally or publish it.
+var builder = DistributedApplication.CreateBuilder(args);
+AutopackAppModel.Build(builder);
+return await AppHostCommand.InvokeAsync(builder);

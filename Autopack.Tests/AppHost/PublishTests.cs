@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Autopack.AppHost;
+using Autopack.AppHost.Hosting;
+using Autopack.AppHost.Publishing;
+using Autopack.Core.Configuration;
+using YamlDotNet.RepresentationModel;
+
+namespace Autopack.Tests.AppHost;
+
+public class PublishTests
+{
+    private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;
+    private static DistributedApplicationBuilder Model() => AutopackAppModel.Build(new DistributedApplicationBuilder([], Repo));
+
+    [Fact]
+    public async Task Manifest_validates_against_the_official_aspire_9_5_schema()
+    {
+        var schemaPath = Path.Combine(Repo, "..", "shared", "reference", "aspire-manifest", "aspire-manifest-schema-v9.5.2.json");
+        Assert.True(File.Exists(schemaPath), $"reference schema missing at {schemaPath}");
+        var manifest = ManifestPublisher.Render(Model(), Path.Combine(Repo, "aspire-manifest.json"));
+        var (ok, report) = await ValidateAsync(schemaPath, manifest);
+        Assert.True(ok, report);
+        // The validation is not vacuous: a project without its path, or with env that is not an object, is refused.
+        var broken = JsonNode.Parse(manifest)!;
+        broken["resources"]!["api"]!.AsObject().Remove("path");
+        Assert.False((await ValidateAsync(schemaPath, broken.ToJsonString())).Ok);
+        broken = JsonNode.Parse(manifest)!;
+        broken["resources"]!["executor"]!["env"] = 42;
+        Assert.False((await ValidateAsync(schemaPath, broken.ToJsonString())).Ok);
+    }
+
+    /// <summary>
+    /// Validates with the reference JSON Schema implementation (Python's jsonschema, Draft 7, as the schema
+    /// declares). NJsonSchema misreads this schema's boolean subschemas and oneOf/additionalProperties mix.
+    /// </summary>
+    private static async Task<(bool Ok, string Report)> ValidateAsync(string schemaPath, string manifest)
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, manifest);
+        const string script = "import json,sys,jsonschema\n" +
+            "s=json.load(open(sys.argv[1])); m=json.load(open(sys.argv[2]))\n" +
+            "errs=list(jsonschema.Draft7Validator(s).iter_errors(m))\n" +
+            "[print(list(e.absolute_path), e.message[:300]) for e in errs]\n" +
+            "sys.exit(1 if errs else 0)\n";
+        foreach (var python in new[] { "python3", "/usr/bin/python3" })
+        {
+            var psi = new ProcessStartInfo(python, ["-c", script, schemaPath, file]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            if (output.Contains("No module named 'jsonschema'")) continue;
+            File.Delete(file);
+            return (p.ExitCode == 0, output);
+        }
+        throw new InvalidOperationException("Python's jsonschema is missing: apt-get install python3-jsonschema (.ci/run does).");
+    }
+
+    [Fact]
+    public void Manifest_uses_only_types_azd_and_aspirate_accept_and_every_reference_resolves()
+    {
+        var manifest = JsonNode.Parse(ManifestPublisher.Render(Model(), Path.Combine(Repo, "aspire-manifest.json")))!;
+        var resources = manifest["resources"]!.AsObject();
+        string[] accepted = ["project.v0", "container.v0", "container.v1", "dockerfile.v0", "parameter.v0", "value.v0"];
+        foreach (var (name, r) in resources) Assert.Contains(r!["type"]!.GetValue<string>(), accepted);
+        Assert.Equal(["api", "autopack", "executor", "outboxworker", "postgres", "postgres-password", "qdrant", "qdrant-Key", "web"], resources.Select(r => r.Key).Order());
+        foreach (var secret in new[] { "postgres-password", "qdrant-Key" })
+        {
+            var input = resources[secret]!["inputs"]!["value"]!;
+            Assert.True(input["secret"]!.GetValue<bool>());
+            Assert.True(input["default"]!["generate"]!["minLength"]!.GetValue<int>() >= 22);
+        }
+        var text = manifest.ToJsonString();
+        var references = Regex.Matches(text, @"\{([A-Za-z0-9-]+)\.([A-Za-z0-9.]+)\}").Select(m => (Resource: m.Groups[1].Value, Path: m.Groups[2].Value)).Distinct().ToList();
+        Assert.NotEmpty(references);
+        foreach (var (resource, path) in references)
+        {
+            Assert.True(resources.ContainsKey(resource), $"{{{resource}.{path}}} names no resource");
+            var r = resources[resource]!;
+            var parts = path.Split('.');
+            switch (parts[0])
+            {
+                case "connectionString": Assert.NotNull(r["connectionString"]); break;
+                case "value": Assert.NotNull(r["value"]); break;
+                case "inputs": Assert.NotNull(r["inputs"]![parts[1]]); break;
+                case "bindings":
+                    Assert.True(r["bindings"]?[parts[1]] is not null, $"{resource} has no binding {parts[1]}");
+                    Assert.Contains(parts[2], new[] { "url", "host", "port", "targetPort" });
+                    break;
+                default: Assert.Fail($"unknown reference {{{resource}.{path}}}"); break;
+            }
+        }
+        foreach (var project in new[] { "api", "executor", "outboxworker" })
+            Assert.True(File.Exists(Path.Combine(Repo, resources[project]!["path"]!.GetValue<string>())));
+    }
+
+    [Fact]
+    public async Task The_committed_manifest_and_deploy_files_are_what_the_apphost_generates_now()
+    {
+        var path = Path.Combine(Repo, "aspire-manifest.json");
+        Assert.Equal(ManifestPublisher.Render(Model(), path), await File.ReadAllTextAsync(path));
+        foreach (var (dir, files) in new[] { ("compose", ComposePublisher.Render(Model())), ("k8s", KubernetesPublisher.Render(Model())) })
+            foreach (var (name, content) in files)
+                Assert.True(content == await File.ReadAllTextAsync(Path.Combine(Repo, "deploy", dir, name)),
+                    $"deploy/{dir}/{name} is stale: run `dotnet run --project Autopack.AppHost -- publish {dir}`");
+    }
+
+    [Fact]
+    public void The_apphost_project_declares_itself_an_aspire_host()
+    {
+        var csproj = File.ReadAllText(Path.Combine(Repo, "Autopack.AppHost", "Autopack.AppHost.csproj"));
+        Assert.Contains("<IsAspireHost>true</IsAspireHost>", csproj);
+        foreach (var dockerfile in new[] { "Autopack.Api/Dockerfile", "Autopack.Executor/Dockerfile", "Autopack.OutboxWorker/Dockerfile", "Autopack.Web/Dockerfile" })
+        {
+            var text = File.ReadAllText(Path.Combine(Repo, dockerfile));
+            Assert.Matches(@"(?m)^USER\s+\S+", text); // non-root
+        }
+    }
+
+    [Fact]
+    public async Task Docker_compose_accepts_the_generated_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("autopack-compose-").FullName;
+        var composeDir = Path.Combine(Repo, "deploy", "compose");
+        var secrets = Path.Combine(composeDir, "secrets");
+        var created = !Directory.Exists(secrets);
+        Directory.CreateDirectory(secrets);
+        try
+        {
+            foreach (var s in new[] { "postgres_password", "qdrant_api_key", "database_url", "autopack_api_key", "jwt_private_key", "jwt_public_key" })
+                if (!File.Exists(Path.Combine(secrets, s))) await File.WriteAllTextAsync(Path.Combine(secrets, s), "test");
+            var psi = new ProcessStartInfo("docker-compose", ["-f", Path.Combine(composeDir, "docker-compose.yml"), "config"])
+                { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = composeDir };
+            using var p = Process.Start(psi)!;
+            var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            Assert.True(p.ExitCode == 0, output);
+            Assert.Contains("80", output);
+        }
+        finally
+        {
+            if (created) Directory.Delete(secrets, recursive: true);
+            Directory.Delete(dir, recursive: true);
+        }
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(await File.ReadAllTextAsync(Path.Combine(composeDir, "docker-compose.yml"))));
+        var services = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["services"];
+        foreach (var internalOnly in new[] { "postgres", "qdrant", "api", "executor", "outboxworker" })
+            Assert.False(((YamlMappingNode)services[internalOnly]).Children.ContainsKey("ports"), $"{internalOnly} must not publish a host port");
+        Assert.Contains("15", services["postgres"]["image"].ToString());
+        Assert.Contains("v1.12", services["qdrant"]["image"].ToString());
+    }
+
+    [Fact]
+    public void Kubernetes_output_parses_and_keeps_the_deployment_invariants()
+    {
+        var docs = new List<YamlMappingNode>();
+        foreach (var (name, content) in KubernetesPublisher.Render(Model()))
+        {
+            var yaml = new YamlStream();
+            yaml.Load(new StringReader(content));
+            docs.AddRange(yaml.Documents.Select(d => (YamlMappingNode)d.RootNode));
+        }
+        foreach (var d in docs)
+        {
+            Assert.True(d.Children.ContainsKey("apiVersion") && d.Children.ContainsKey("kind") && d.Children.ContainsKey("metadata"));
+        }
+        YamlMappingNode Deployment(string name) => docs.Single(d => d["kind"].ToString() == "Deployment" && d["metadata"]["name"].ToString() == name);
+        var outbox = Deployment("outboxworker");
+        Assert.Equal("1", outbox["spec"]["replicas"].ToString());
+        Assert.Equal("Recreate", outbox["spec"]["strategy"]["type"].ToString());
+        foreach (var name in new[] { "api", "executor", "outboxworker", "web", "postgres", "qdrant" })
+        {
+            var container = (YamlMappingNode)((YamlSequenceNode)Deployment(name)["spec"]["template"]["spec"]["containers"])[0];
+            Assert.True(container.Children.ContainsKey("readinessProbe"), $"{name} has no readiness probe");
+            Assert.True(container.Children.ContainsKey("livenessProbe"), $"{name} has no liveness probe");
+        }
+        Assert.Contains(docs, d => d["kind"].ToString() == "Job" && d["spec"]["template"]["spec"]["containers"][0]["args"][0].ToString() == "migrate");
+        Assert.Equal(2, docs.Count(d => d["kind"].ToString() == "PersistentVolumeClaim"));
+        Assert.Contains(docs, d => d["kind"].ToString() == "Secret");
+        Assert.Equal(6, docs.Count(d => d["kind"].ToString() == "Service"));
+    }
+}

@@ -1,0 +1,42 @@
+import { useState } from 'react';
+import { auth } from './api/client';
+import { Approvals } from './pages/Approvals';
+import { CreateRun } from './pages/CreateRun';
+import { KillSwitches } from './pages/KillSwitches';
+import { Outbox } from './pages/Outbox';
+import { RunDetail } from './pages/RunDetail';
+import { Runs } from './pages/Runs';
+import { SignIn } from './pages/SignIn';
+import { SystemPage } from './pages/SystemPage';
+import { navigate, usePath } from './router';
+
+const nav = [['/runs', 'Runs'], ['/approvals', 'Approvals'], ['/kill-switches', 'Kill switches'], ['/outbox', 'Outbox'], ['/system', 'System']] as const;
+
+export function App() {
+  const path = usePath();
+  const [signedIn, setSignedIn] = useState(auth.token !== null);
+  if (!signedIn) return <main><SignIn onSignedIn={() => { setSignedIn(true); if (path === '/' || path === '/signin') navigate('/runs'); }} /></main>;
+  return (
+    <>
+      <nav className="top">
+        <strong>Autopack</strong>
+        {nav.map(([href, label]) => (
+          <a key={href} href={href} className={path.startsWith(href) ? 'active' : ''} onClick={(e) => { e.preventDefault(); navigate(href); }}>{label}</a>
+        ))}
+        <button className="plain" onClick={() => { auth.set(null); setSignedIn(false); }}>Sign out</button>
+      </nav>
+      <main>{route(path)}</main>
+    </>
+  );
+}
+
+function route(path: string) {
+  if (path === '/runs/new') return <CreateRun />;
+  const run = /^\/runs\/([^/]+)$/.exec(path);
+  if (run) return <RunDetail runId={decodeURIComponent(run[1])} />;
+  if (path.startsWith('/approvals')) return <Approvals />;
+  if (path.startsWith('/kill-switches')) return <KillSwitches />;
+  if (path.startsWith('/outbox')) return <Outbox />;
+  if (path.startsWith('/system')) return <SystemPage />;
+  return <Runs />;
+}

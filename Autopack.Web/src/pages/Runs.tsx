@@ -1,0 +1,31 @@
+import { api } from '../api/client';
+import type { RunPage } from '../api/types';
+import { Empty, ErrorBox, Loading, ProgressBar, StateBadge, useLoad } from '../components/ui';
+import { navigate } from '../router';
+
+export function Runs() {
+  const { data, error, reload } = useLoad(() => api<RunPage>('/runs?page_size=50'), [], 3000);
+  if (error) return <ErrorBox message={error} onRetry={reload} />;
+  if (!data) return <Loading />;
+  return (
+    <section>
+      <header className="row"><h2>Runs ({data.total})</h2><button onClick={() => navigate('/runs/new')}>New run</button></header>
+      {data.items.length === 0 ? <Empty>No runs yet. Create one from a plan.</Empty> : (
+        <table>
+          <thead><tr><th>Run</th><th>State</th><th>Progress</th><th>Tokens</th><th>Created</th></tr></thead>
+          <tbody>
+            {data.items.map((r) => (
+              <tr key={r.run_id} onClick={() => navigate(`/runs/${r.run_id}`)} className="link">
+                <td><a href={`/runs/${r.run_id}`} onClick={(e) => { e.preventDefault(); navigate(`/runs/${r.run_id}`); }}>{r.name}</a><div className="muted">{r.run_id}</div></td>
+                <td><StateBadge state={r.state} /></td>
+                <td><ProgressBar percent={r.progress.percent} /> {r.progress.completed}/{r.progress.total}</td>
+                <td>{r.tokens_used.toLocaleString()} / {r.token_cap.toLocaleString()}</td>
+                <td>{new Date(r.created_at).toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

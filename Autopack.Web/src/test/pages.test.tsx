@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { Runs } from '../pages/Runs';
+import { CreateRun } from '../pages/CreateRun';
+import { Approvals } from '../pages/Approvals';
+import { KillSwitches } from '../pages/KillSwitches';
+
+type Handler = (url: string, init?: RequestInit) => { status: number; body?: unknown };
+let handler: Handler;
+const calls: { url: string; init?: RequestInit }[] = [];
+
+beforeEach(() => {
+  calls.length = 0;
+  vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
+    calls.push({ url, init });
+    const r = handler(url, init);
+    return new Response(r.body === undefined ? '' : JSON.stringify(r.body), { status: r.status });
+  }));
+});
+afterEach(() => { cleanup(); vi.unstubAllGlobals(); });
+
+describe('Runs page', () => {
+  it('shows loading, then the empty state', async () => {
+    handler = () => ({ status: 200, body: { items: [], total: 0, page: 1, page_size: 50 } });
+    render(<Runs />);
+    expect(screen.getByRole('status').textContent).toContain('Loading');
+    expect(await screen.findByText(/No runs yet/)).toBeTruthy();
+    expect(calls[0].url).toBe('/api/runs?page_size=50');
+  });
+
+  it('shows the API error with its code and a retry', async () => {
+    handler = () => ({ status: 503, body: { status: 503, code: 'database_unavailable', detail: 'The database cannot be reached.' } });
+    render(<Runs />);
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('database_unavailable');
+    expect(screen.getByText('Retry')).toBeTruthy();
+  });
+});
+
+describe('Create run page', () => {
+  it('shows the API validation errors next to the plan, per field', async () => {
+    handler = () => ({ status: 422, body: { status: 422, code: 'validation_failed', detail: 'The run plan is not consistent.', errors: { 'phases[0].tier_id': ["unknown tier 'T9'"] } } });
+    render(<CreateRun />);
+    fireEvent.click(screen.getByText('Create run'));
+    const list = await screen.findByLabelText('Plan errors');
+    expect(list.textContent).toContain('phases[0].tier_id');
+    expect(list.textContent).toContain("unknown tier 'T9'");
+    expect(calls[0].init?.method).toBe('POST');
+  });
+
+  it('refuses text that is not JSON without calling the API', async () => {
+    handler = () => ({ status: 500 });
+    render(<CreateRun />);
+    fireEvent.change(screen.getByLabelText('Plan'), { target: { value: '{oops' } });
+    fireEvent.click(screen.getByText('Create run'));
+    expect((await screen.findByRole('alert')).textContent).toContain('not valid JSON');
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe('Approvals page', () => {
+  it('approves a pending approval through the API', async () => {
+    let decided = false;
+    handler = (url) => url.endsWith('/approve')
+      ? (decided = true, { status: 200, body: {} })
+      : { status: 200, body: { items: decided ? [] : [{ approval_id: 'apr_1', run_id: 'r', phase_id: 'P1', kind: 'SCOPE_VIOLATION', reason: 'touches x', diff: '+a', status: 'PENDING', expires_at: new Date().toISOString(), created_at: '' }] } };
+    render(<Approvals />);
+    fireEvent.click(await screen.findByText('Approve'));
+    await waitFor(() => expect(calls.some((c) => c.url === '/api/approvals/apr_1/approve' && c.init?.method === 'POST')).toBe(true));
+    expect(await screen.findByText(/Nothing is waiting/)).toBeTruthy();
+  });
+});
+
+describe('Kill switches page', () => {
+  it('toggles a switch with PUT and shows a 403 as an error', async () => {
+    handler = (url, init) => init?.method === 'PUT'
+      ? { status: 403, body: { status: 403, code: 'forbidden', title: 'Forbidden' } }
+      : { status: 200, body: { items: [{ name: 'disable_all', enabled: false, reason: null, updated_by: null, updated_at: null }] } };
+    render(<KillSwitches />);
+    fireEvent.click(await screen.findByRole('switch', { name: 'disable_all' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('forbidden');
+    const put = calls.find((c) => c.init?.method === 'PUT')!;
+    expect(put.url).toBe('/api/kill-switches/disable_all');
+    expect(JSON.parse(String(put.init!.body)).enabled).toBe(true);
+  });
+});
