@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Autopack.AppHost.Hosting;
+using Autopack.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Autopack.Tests.Web;
+
+/// <summary>The shipped nginx.conf, run by real nginx in front of a recording upstream: every routing invariant and header.</summary>
+public sealed class NginxRoutingTests : IAsyncLifetime
+{
+    private readonly ConcurrentQueue<string> _received = new();
+    private WebApplication _upstream = null!;
+    private FrontDoor _door = null!;
+    private string _site = null!;
+    private readonly HttpClient _http = new();
+
+    public async Task InitializeAsync()
+    {
+        var upstreamUrl = $"http://127.0.0.1:{LocalPostgres.FreePort()}";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls(upstreamUrl);
+        _upstream = builder.Build();
+        _upstream.MapGet("/runs/{id}/events", async (HttpContext ctx) =>
+        {
+            _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
+            ctx.Response.ContentType = "text/event-stream";
+            await ctx.Response.WriteAsync("id: 1\nevent: first\ndata: {}\n\n");
+            await ctx.Response.Body.FlushAsync();
+            await Task.Delay(1500);
+            await ctx.Response.WriteAsync("id: 2\nevent: second\ndata: {}\n\n");
+        });
+        _upstream.Map("/{**path}", (HttpContext ctx) =>
+        {
+            _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
+            return Results.Text("upstream:" + ctx.Request.Path + ctx.Request.QueryString);
+        });
+        await _upstream.StartAsync();
+
+        _site = Directory.CreateTempSubdirectory("autopack-site-").FullName;
+        Directory.CreateDirectory(Path.Combine(_site, "assets"));
+        await File.WriteAllTextAsync(Path.Combine(_site, "index.html"), "<!doctype html><title>Autopack</title><div id=root></div>");
+        await File.WriteAllTextAsync(Path.Combine(_site, "assets", "app-abc123.js"), "console.log(1)");
+        _door = await FrontDoor.StartAsync(upstreamUrl, _site);
+    }
+
+    [Theory]
+    [InlineData("/api/auth/login", "/api/auth/login")]
+    [InlineData("/api/auth/.well-known/jwks.json", "/api/auth/.well-known/jwks.json")]
+    [InlineData("/api/runs?x=1", "/runs?x=1")]
+    [InlineData("/api/runs/r-1/phases/P1", "/runs/r-1/phases/P1")]
+    [InlineData("/api/version", "/version")]
+    [InlineData("/health", "/health")]
+    public async Task Api_paths_reach_the_backend_with_the_prefix_rules(string requested, string arrived)
+    {
+        var body = await _http.GetStringAsync(_door.Url + requested);
+        Assert.Equal("upstream:" + arrived, body);
+        Assert.Contains(arrived, _received);
+    }
+
+    [Fact]
+    public async Task Nginx_health_is_static_and_spa_routes_fall_back_to_index()
+    {
+        var health = await _http.GetAsync(_door.Url + "/nginx-health");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("nginx-healthy", await health.Content.ReadAsStringAsync());
+        var spa = await _http.GetAsync(_door.Url + "/runs/abc");
+        Assert.Equal(HttpStatusCode.OK, spa.StatusCode);
+        Assert.Contains("<div id=root>", await spa.Content.ReadAsStringAsync());
+        Assert.Empty(_received);
+    }
+
+    [Fact]
+    public async Task Hashed_assets_are_cached_for_a_year_and_every_response_has_the_security_headers()
+    {
+        var asset = await _http.GetAsync(_door.Url + "/assets/app-abc123.js");
+        Assert.Equal(HttpStatusCode.OK, asset.StatusCode);
+        Assert.Contains("immutable", asset.Headers.CacheControl!.ToString());
+        Assert.Equal(TimeSpan.FromDays(365), asset.Headers.CacheControl.MaxAge);
+        foreach (var path in new[] { "/", "/assets/app-abc123.js", "/api/runs", "/nginx-health" })
+        {
+            var r = await _http.GetAsync(_door.Url + path);
+            Assert.Contains("script-src 'self'", r.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal("DENY", r.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Equal("nosniff", r.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.True(r.Headers.Contains("Referrer-Policy"), path);
+            Assert.True(r.Headers.Contains("Permissions-Policy"), path);
+        }
+    }
+
+    [Fact]
+    public async Task Bodies_over_the_api_limit_are_refused_with_413()
+    {
+        var big = new ByteArrayContent(new byte[1024 * 1024 + 10]);
+        var r = await _http.PostAsync(_door.Url + "/api/runs", big);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        Assert.DoesNotContain(_received, p => p.StartsWith("/runs"));
+        var small = await _http.PostAsync(_door.Url + "/api/runs", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+    }
+
+    [Fact]
+    public async Task Event_streams_pass_through_unbuffered_with_the_prefix_stripped()
+    {
+        var started = Stopwatch.StartNew();
+        using var response = await _http.GetAsync(_door.Url + "/api/runs/r1/events?last_event_id=0", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        string? line;
+        while ((line = await reader.ReadLineAsync()) is not null && line != "event: first") { }
+        var firstAt = started.Elapsed;
+        while ((line = await reader.ReadLineAsync()) is not null && line != "event: second") { }
+        var secondAt = started.Elapsed;
+        Assert.True(firstAt < TimeSpan.FromMilliseconds(1200), $"first event arrived after {firstAt.TotalMilliseconds} ms: buffered");
+        Assert.True(secondAt - firstAt > TimeSpan.FromMilliseconds(1000));
+        Assert.Contains("/runs/r1/events?last_event_id=0", _received);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _door.DisposeAsync();
+        await _upstream.DisposeAsync();
+        Directory.Delete(_site, recursive: true);
+    }
+}
