@@ -60,8 +60,12 @@ public sealed class LocalPostgres : IAsyncDisposable
         dataDir = Path.GetFullPath(dataDir);
         var parent = Path.GetDirectoryName(dataDir)!;
         Directory.CreateDirectory(parent);
-        // The server user must be able to reach its data folder (temp folders are often 0700).
-        if (IsRoot) File.SetUnixFileMode(parent, File.GetUnixFileMode(parent) | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        // The server user must be able to reach its data folder through every parent (temp folders are often 0700):
+        // grant traverse (x) only, never read.
+        if (IsRoot)
+            for (var dir = new DirectoryInfo(parent); dir is not null; dir = dir.Parent)
+                if (!File.GetUnixFileMode(dir.FullName).HasFlag(UnixFileMode.OtherExecute))
+                    File.SetUnixFileMode(dir.FullName, File.GetUnixFileMode(dir.FullName) | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         var passwordFile = Path.Combine(parent, Path.GetFileName(dataDir) + ".password");
         if (!File.Exists(passwordFile))
             await File.WriteAllTextAsync(passwordFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), ct);
