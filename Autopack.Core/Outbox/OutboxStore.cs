@@ -2,6 +2,10 @@ using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Microsoft.EntityFrameworkCore;
 
+// EF1002: the SQL text is assembled only from constants (clock expressions, parameter names); every value
+// travels as a parameter.
+#pragma warning disable EF1002
+
 namespace Autopack.Core.Outbox;
 
 /// <summary>
