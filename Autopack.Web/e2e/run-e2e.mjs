@@ -3,7 +3,7 @@
 //   E2E_BASE_URL, E2E_API_KEY, E2E_USER, E2E_PASSWORD, E2E_REPO, E2E_SCREENSHOTS
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -22,8 +22,10 @@ async function api(path, init = {}) {
 test('an operator signs in, creates a run, watches it complete live, approves, and toggles a kill switch', { timeout: 180_000 }, async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'autopack-chromium-'))}`],
+    // Playwright gives every launch a fresh temporary profile; the network flags keep Chromium off the closed internet.
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -42,11 +44,11 @@ test('an operator signs in, creates a run, watches it complete live, approves, a
     await shot('02-runs-empty');
 
     await page.getByRole('button', { name: 'New run' }).click();
-    await page.getByLabel('Plan').fill(JSON.stringify({ run_id: 'bad', tiers: [{ tier_id: 'T1' }], phases: [{ phase_id: 'P1', tier_id: 'T9' }] }));
+    await page.getByLabel('Plan', { exact: true }).fill(JSON.stringify({ run_id: 'bad', tiers: [{ tier_id: 'T1' }], phases: [{ phase_id: 'P1', tier_id: 'T9' }] }));
     await page.getByRole('button', { name: 'Create run' }).click();
     await page.getByLabel('Plan errors').filter({ hasText: "unknown tier 'T9'" }).waitFor();
     await shot('03-create-run-errors');
-    await page.getByLabel('Plan').fill(JSON.stringify({
+    await page.getByLabel('Plan', { exact: true }).fill(JSON.stringify({
       run_id: 'browser-1', name: 'Greeting from the browser', repo_path: process.env.E2E_REPO,
       tiers: [{ tier_id: 'T1', name: 'Only tier' }],
       phases: [{ phase_id: 'P1', tier_id: 'T1', name: 'Greeting', description: 'Greet Autopack', complexity: 'low',

@@ -26,7 +26,14 @@ export function RunDetail({ runId }: { runId: string }) {
   const [open, setOpen] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
-  useEffect(() => followRunEvents(runId, (e) => setData((r) => (r ? applyEvent(r, e) : r)), setLive), [runId, setData]);
+  const reloadUsage = usage.reload;
+  useEffect(() => followRunEvents(runId, (e) => {
+    setData((r) => (r ? applyEvent(r, e) : r));
+    // A finished phase brings timestamps, commits and usage the event does not carry: refresh those views.
+    const state = (e.data as Record<string, unknown>)?.state;
+    if (state === 'COMPLETE' || state === 'FAILED') { reload(); reloadUsage(); }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, setLive), [runId, setData]);
 
   if (error) return <ErrorBox message={error} onRetry={reload} />;
   if (!run) return <Loading />;
