@@ -19,6 +19,9 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
     {
         if (!Request.Headers.TryGetValue(Header, out var values) || string.IsNullOrWhiteSpace(values.ToString()))
             return AuthenticateResult.NoResult();
+        // Anonymous endpoints (health probes, login) must keep answering when the key store is unreachable.
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is not null)
+            return AuthenticateResult.NoResult();
         var hash = ApiKeyHasher.Hash(values.ToString().Trim());
         await using var db = dbFactory.Create();
         var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, Context.RequestAborted);

@@ -59,6 +59,7 @@ public class DatabaseRestartTests
             await Task.Delay(3000);
 
             await server.RestartAsync();
+            Npgsql.NpgsqlConnection.ClearAllPools(); // this test's own pooled connections died with the old server
             await WaitAsync(async () => (await http.GetAsync("/health")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "health recovered");
             await WaitAsync(async () => (await http.GetFromJsonAsync<JsonElement>("/runs/restart")).GetProperty("state").GetString() == "COMPLETE",
                 TimeSpan.FromSeconds(120), "run completed after the restart");
