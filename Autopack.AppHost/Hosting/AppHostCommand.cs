@@ -44,7 +44,11 @@ public static class AppHostCommand
             };
             var dir = parse.GetValue(output) ?? Path.Combine(model.RepositoryRoot, "deploy", t);
             Directory.CreateDirectory(dir);
-            foreach (var (name, content) in files) await File.WriteAllTextAsync(Path.Combine(dir, name), content, ct);
+            foreach (var (name, content) in files)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, name))!);
+                await File.WriteAllTextAsync(Path.Combine(dir, name), content, ct);
+            }
             Console.WriteLine($"Wrote {files.Count} file(s) to {Path.GetFullPath(dir)}");
             return 0;
         });
