@@ -12,7 +12,7 @@ namespace Autopack.Api.Auth;
 public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
     IAutopackDbFactory dbFactory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public const string Scheme = "ApiKey";
+    public const string SchemeName = "ApiKey";
     public const string Header = "X-API-Key";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -31,7 +31,7 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
             new Claim(ClaimTypes.Name, "api-key:" + key.Name),
             new Claim(AuthPolicies.RoleClaim, EnumNames.ToWire(key.Role)),
             new Claim("auth", "api_key"),
-        ], Scheme);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme));
+        ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 }
