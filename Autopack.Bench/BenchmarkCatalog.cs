@@ -1,3 +1,4 @@
+using Autopack.Bench.Benchmarks;
 using Autopack.Bench.Harness;
 
 namespace Autopack.Bench;
@@ -14,5 +15,6 @@ public interface IBenchmark
 
 public static class BenchmarkCatalog
 {
-    public static readonly IReadOnlyList<IBenchmark> All = [];
+    public static readonly IReadOnlyList<IBenchmark> All =
+        [new ApiBenchmark(), new ClaimBenchmark(), new OutboxBenchmark(), new SseBenchmark(), new MemoryBenchmark()];
 }

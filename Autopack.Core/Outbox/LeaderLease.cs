@@ -38,9 +38,11 @@ public static class LeaderLease
     }
 
     /// <summary>Gives the lease up at once (clean shutdown), so the standby need not wait for expiry.</summary>
+    /// <remarks>Expiry is set a second in the past: "expires now" would still block a taker whose clock reading falls
+    /// in the same millisecond (SQLite's clock resolution), since takeover needs <c>expires_at &lt; now</c>.</remarks>
     public static Task ReleaseAsync(AutopackDbContext db, string name, string holder, CancellationToken ct = default) =>
-        db.Database.ExecuteSqlRawAsync($"UPDATE worker_leases SET expires_at = {SqlClock.Now(db)} WHERE name = @p0 AND holder = @p1",
-            Params(db, name, holder), ct);
+        db.Database.ExecuteSqlRawAsync($"UPDATE worker_leases SET expires_at = {SqlClock.Now(db, "@p2")} WHERE name = @p0 AND holder = @p1",
+            Params(db, name, holder, -1.0), ct);
 
     /// <summary>SQL that is true only while (holder, term) still holds the lease.</summary>
     internal static string FenceSql(AutopackDbContext db, string nameParam, string holderParam, string termParam) =>

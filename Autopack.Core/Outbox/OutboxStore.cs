@@ -36,7 +36,31 @@ public static class OutboxStore
     }
 
     public static Task<int> MarkDeliveredAsync(AutopackDbContext db, OutboxMessage m, string holder, long term, CancellationToken ct = default) =>
-        Settle(db, m, holder, term, $"status = 'DELIVERED', delivered_at = {SqlClock.Now(db)}, last_error = NULL, locked_until = NULL", [], ct);
+        Settle(db, m, holder, term, Delivered(db), [], ct);
+
+    /// <summary>Marks many delivered messages at once (one statement on PostgreSQL); returns the ids it settled.</summary>
+    public static async Task<HashSet<Guid>> MarkDeliveredAsync(AutopackDbContext db, IReadOnlyCollection<OutboxMessage> messages, string holder, long term,
+        CancellationToken ct = default)
+    {
+        if (!db.IsPostgres)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var done = new HashSet<Guid>();
+            foreach (var m in messages)
+                if (await MarkDeliveredAsync(db, m, holder, term, ct) == 1) done.Add(m.Id);
+            await tx.CommitAsync(ct);
+            return done;
+        }
+        var ids = await db.Database.SqlQueryRaw<Guid>($"""
+            UPDATE outbox_messages SET {Delivered(db)}
+            WHERE id = ANY(@p3) AND status = 'PROCESSING' AND claimed_by = @p1 AND claimed_term = @p2
+              AND {LeaderLease.FenceSql(db, "@p0", "@p1", "@p2")}
+            RETURNING id AS "Value"
+            """, LeaderLease.Params(db, LeaderLease.OutboxRelay, holder, term, messages.Select(m => m.Id).ToArray())).ToListAsync(ct);
+        return [.. ids];
+    }
+
+    private static string Delivered(AutopackDbContext db) => $"status = 'DELIVERED', delivered_at = {SqlClock.Now(db)}, last_error = NULL, locked_until = NULL";
 
     public static Task<int> MarkSkippedAsync(AutopackDbContext db, OutboxMessage m, string holder, long term, string reason, CancellationToken ct = default) =>
         Settle(db, m, holder, term, "status = 'SKIPPED', last_error = @p4, locked_until = NULL", [reason], ct);

@@ -6,6 +6,8 @@ namespace Autopack.OutboxWorker.Extensions;
 public sealed class OutboxOptions
 {
     [Range(1, 1000)] public int BatchSize { get; set; } = 50;
+    /// <summary>AUTOPACK_OUTBOX_PARALLELISM: sends in flight at once (across runs; one run's messages stay in order).</summary>
+    [Range(1, 64)] public int Parallelism { get; set; } = 4;
     [Range(0.5, 3600)] public double LeaseSeconds { get; set; } = 15;
     [Range(10, 60_000)] public int PollMs { get; set; } = 500;
     [Range(1, 100)] public int MaxAttempts { get; set; } = 5;
@@ -24,6 +26,7 @@ public sealed class OutboxOptions
     public static void Bind(OutboxOptions o, IConfiguration c)
     {
         o.BatchSize = c.GetValue("AUTOPACK_OUTBOX_BATCH_SIZE", o.BatchSize);
+        o.Parallelism = c.GetValue("AUTOPACK_OUTBOX_PARALLELISM", o.Parallelism);
         o.LeaseSeconds = c.GetValue("AUTOPACK_OUTBOX_LEASE_SECONDS", o.LeaseSeconds);
         o.PollMs = c.GetValue("AUTOPACK_OUTBOX_POLL_MS", o.PollMs);
         o.MaxAttempts = c.GetValue("AUTOPACK_OUTBOX_MAX_ATTEMPTS", o.MaxAttempts);

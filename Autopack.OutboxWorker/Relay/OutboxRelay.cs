@@ -65,49 +65,83 @@ public sealed class OutboxRelay(IAutopackDbFactory dbFactory, IEnumerable<IOutbo
 
         // A message is locked for at most one lease period: if we die, the next leader reclaims it then.
         var batch = await OutboxStore.ClaimAsync(db, Holder, term.Value, o.BatchSize, TimeSpan.FromSeconds(o.LeaseSeconds), ct);
-        foreach (var message in batch) await DeliverAsync(db, message, term.Value, ct);
+        var sendable = new List<(OutboxMessage Message, IOutboxSink Sink)>(batch.Count);
+        foreach (var message in batch)
+            if (await ReadyToSendAsync(db, message, term.Value, ct) is { } sink) sendable.Add((message, sink));
+
+        var results = new System.Collections.Concurrent.ConcurrentDictionary<Guid, DeliveryResult>();
+        try
+        {
+            // Messages of one run go out in creation order; different runs go out side by side.
+            await Parallel.ForEachAsync(sendable.GroupBy(x => x.Message.RunId ?? x.Message.Id.ToString()),
+                new ParallelOptions { MaxDegreeOfParallelism = o.Parallelism, CancellationToken = ct },
+                async (run, token) =>
+                {
+                    foreach (var (message, sink) in run) results[message.Id] = await sink.DeliverAsync(message, token);
+                });
+        }
+        finally
+        {
+            // Whatever was sent is settled, even when the cycle is cancelled half-way.
+            await SettleDeliveredAsync(db, sendable.Select(x => x.Message).Where(m => results.TryGetValue(m.Id, out var r) && r.Outcome == DeliveryOutcome.Delivered).ToList(), term.Value);
+        }
+        foreach (var (message, _) in sendable)
+            if (results.TryGetValue(message.Id, out var result) && result.Outcome != DeliveryOutcome.Delivered)
+                await SettleFailureAsync(db, message, result, term.Value, ct);
         return batch.Count > 0;
     }
 
-    private async Task DeliverAsync(AutopackDbContext db, OutboxMessage message, long term, CancellationToken ct)
+    /// <summary>
+    /// Marks the batch's delivered messages with one statement: a round trip per batch instead of per message is
+    /// most of the relay's throughput. A crash before it commits means they are sent again (same key).
+    /// </summary>
+    private async Task SettleDeliveredAsync(AutopackDbContext db, List<OutboxMessage> delivered, long term)
     {
-        var o = options.Value;
+        foreach (var message in delivered) metrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", "delivered"));
+        if (delivered.Count == 0) return;
+        var settled = await OutboxStore.MarkDeliveredAsync(db, delivered, Holder, term, CancellationToken.None);
+        if (settled.Count < delivered.Count)
+            logger.LogWarning("Lost the lease before settling {Count} delivered message(s); the next leader will send them again", delivered.Count - settled.Count);
+        metrics.Delivered.Add(settled.Count);
+        foreach (var message in delivered.Where(m => settled.Contains(m.Id)))
+            metrics.DeliveryLatencyMs.Record((DateTime.UtcNow - message.CreatedAt).TotalMilliseconds);
+    }
+
+    /// <summary>The message's sink when it may be sent now; otherwise settles it (dead, skipped, held) and returns null.</summary>
+    private async Task<IOutboxSink?> ReadyToSendAsync(AutopackDbContext db, OutboxMessage message, long term, CancellationToken ct)
+    {
         if (!_sinks.TryGetValue(message.Destination, out var sink))
         {
             await OutboxStore.MarkDeadAsync(db, message, Holder, term, $"no sink for destination '{message.Destination}'", ct);
             metrics.Dead.Add(1);
-            return;
+            return null;
         }
         if (sink.NotConfiguredReason is { } why)
         {
             await OutboxStore.MarkSkippedAsync(db, message, Holder, term, "skipped: " + why, ct);
-            return;
+            return null;
         }
         var switchName = message.Destination == OutboxWriter.Telegram ? KillSwitchNames.DisableTelegram : KillSwitchNames.DisableWebhooks;
         if (await killSwitches.IsEngagedAsync(switchName, ct))
         {
             // Held, not lost: retried once the switch is off.
-            await OutboxStore.ScheduleRetryAsync(db, message, Holder, term, $"held: kill switch {switchName} is on", TimeSpan.FromSeconds(o.LeaseSeconds), ct);
-            return;
+            await OutboxStore.ScheduleRetryAsync(db, message, Holder, term, $"held: kill switch {switchName} is on", TimeSpan.FromSeconds(options.Value.LeaseSeconds), ct);
+            return null;
         }
-        var result = await sink.DeliverAsync(message, ct);
+        return sink;
+    }
+
+    /// <summary>A failed send: retry later with backoff, or dead (permanent error or attempts used up).</summary>
+    private async Task SettleFailureAsync(AutopackDbContext db, OutboxMessage message, DeliveryResult result, long term, CancellationToken ct)
+    {
+        var o = options.Value;
         metrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString().ToLowerInvariant()));
-        var settled = result.Outcome switch
-        {
-            DeliveryOutcome.Delivered => await OutboxStore.MarkDeliveredAsync(db, message, Holder, term, ct),
-            DeliveryOutcome.Retry when message.Attempts < o.MaxAttempts =>
-                await OutboxStore.ScheduleRetryAsync(db, message, Holder, term, result.Error!, Max(result.RetryAfter, o.Backoff.DelayAfter(message.Attempts)), ct),
-            _ => await OutboxStore.MarkDeadAsync(db, message, Holder, term, result.Error ?? "failed", ct),
-        };
+        var settled = result.Outcome == DeliveryOutcome.Retry && message.Attempts < o.MaxAttempts
+            ? await OutboxStore.ScheduleRetryAsync(db, message, Holder, term, result.Error!, Max(result.RetryAfter, o.Backoff.DelayAfter(message.Attempts)), ct)
+            : await OutboxStore.MarkDeadAsync(db, message, Holder, term, result.Error ?? "failed", ct);
         if (settled == 0)
         {
             logger.LogWarning("Lost the lease before settling message {Id}; the next leader will retry it", message.Id);
-            return;
-        }
-        if (result.Outcome == DeliveryOutcome.Delivered)
-        {
-            metrics.Delivered.Add(1);
-            metrics.DeliveryLatencyMs.Record((DateTime.UtcNow - message.CreatedAt).TotalMilliseconds);
         }
         else if (result.Outcome == DeliveryOutcome.Permanent || message.Attempts >= o.MaxAttempts)
         {

@@ -32,10 +32,10 @@ public class TelemetryExportTests
         };
         if (configured) env["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{collectorPort}";
         await using var api = ServiceProcess.Start("Autopack.Api", env);
-        Assert.True(await api.WaitForOutputAsync("database identity", TimeSpan.FromSeconds(40)), api.Output);
+        Assert.True(await api.WaitForOutputAsync("Now listening", TimeSpan.FromSeconds(60)), api.Output);
 
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(configured ? 20 : 4);
+        var deadline = DateTime.UtcNow.AddSeconds(configured ? 45 : 4);
         while (DateTime.UtcNow < deadline && !(received.Contains("traces") && received.Contains("logs")))
         {
             try { await http.GetAsync($"http://127.0.0.1:{apiPort}/api/version"); } catch (HttpRequestException) { }

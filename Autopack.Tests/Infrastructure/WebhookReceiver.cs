@@ -19,6 +19,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Status to answer for (message id, how many times it was seen before); default 200.</summary>
     public Func<string, int, int> Respond { get; set; } = (_, _) => 200;
     public TimeSpan Delay { get; set; } = TimeSpan.Zero;
+    /// <summary>The most requests this receiver was handling at one moment.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+    private int _inFlight, _maxInFlight;
 
     public sealed record Delivery(string Key, string Event, string? Signature, byte[] Body, DateTime At, int Status);
 
@@ -37,11 +40,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var ms = new MemoryStream();
             await ctx.Request.Body.CopyToAsync(ms);
             var key = ctx.Request.Headers["Idempotency-Key"].ToString();
+            var now = Interlocked.Increment(ref receiver._inFlight);
+            for (var max = receiver.MaxInFlight; now > max; max = receiver.MaxInFlight)
+                Interlocked.CompareExchange(ref receiver._maxInFlight, now, max);
             var seen = receiver.Deliveries.Count(d => d.Key == key);
             var status = receiver.Respond(key, seen);
             if (receiver.Delay > TimeSpan.Zero) await Task.Delay(receiver.Delay);
             receiver.Deliveries.Enqueue(new Delivery(key, ctx.Request.Headers["X-Autopack-Event"].ToString(),
                 ctx.Request.Headers["X-Autopack-Signature"].FirstOrDefault(), ms.ToArray(), DateTime.UtcNow, status));
+            Interlocked.Decrement(ref receiver._inFlight);
             return Results.StatusCode(status);
         });
         await app.StartAsync();

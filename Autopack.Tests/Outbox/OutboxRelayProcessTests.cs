@@ -77,6 +77,36 @@ public class OutboxRelayProcessTests
     }
 
     [Fact]
+    public async Task Runs_are_delivered_side_by_side_and_each_run_in_creation_order()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Delay = TimeSpan.FromMilliseconds(20);
+        await using (var ctx = db.CreateContext())
+        {
+            var start = DateTime.UtcNow;
+            for (var i = 0; i < 60; i++)
+            {
+                var run = $"run-{i % 3}";
+                var m = OutboxWriter.Enqueue(ctx, "run.state", OutboxWriter.Webhook, new { run_id = run, n = i }, run);
+                m.CreatedAt = start.AddMilliseconds(i); // distinct at PostgreSQL's microsecond precision
+            }
+            await ctx.SaveChangesAsync();
+        }
+        await using var worker = StartWorker(db, receiver, new() { ["AUTOPACK_OUTBOX_PARALLELISM"] = "4", ["AUTOPACK_OUTBOX_BATCH_SIZE"] = "30" });
+        await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 60, TimeSpan.FromSeconds(40), "all delivered");
+
+        Assert.InRange(receiver.MaxInFlight, 2, 3); // one send per run at a time, three runs
+        var received = receiver.Accepted.Select(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("payload")).ToList();
+        Assert.Equal(60, received.Count);
+        foreach (var run in received.GroupBy(p => p.GetProperty("run_id").GetString()))
+        {
+            var order = run.Select(p => p.GetProperty("n").GetInt32()).ToList();
+            Assert.Equal(order.Order(), order);
+        }
+    }
+
+    [Fact]
     public async Task Leader_killed_mid_delivery_standby_takes_over_and_nothing_is_lost()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);

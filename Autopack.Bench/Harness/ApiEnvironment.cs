@@ -1,0 +1,26 @@
+namespace Autopack.Bench.Harness;
+
+/// <summary>Environment for an API process under load: limits raised so the bench measures the service, not the throttles.</summary>
+public static class ApiEnvironment
+{
+    public const string ApiKey = "bench-admin-key-0123456789abcdef0123456789abcdef";
+
+    public static Dictionary<string, string> For(string databaseUrl, string stateRoot) => new()
+    {
+        ["DATABASE_URL"] = databaseUrl,
+        ["AUTOPACK_STATE_DIR"] = stateRoot,
+        ["AUTOPACK_API_KEY"] = ApiKey,
+        ["AUTOPACK_RATE_LIMIT_PER_MINUTE"] = "10000000",
+        ["AUTOPACK_MAX_CONCURRENT_REQUESTS"] = "5000",
+        ["AUTOPACK_REQUEST_QUEUE_LIMIT"] = "10000",
+        ["AUTOPACK_SSE_MAX_CONNECTIONS"] = "5000",
+        ["AUTOPACK_SSE_MAX_PER_CLIENT"] = "5000",
+    };
+
+    public static HttpRequestMessage Request(HttpMethod method, string url, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = content };
+        request.Headers.Add("X-API-Key", ApiKey);
+        return request;
+    }
+}
