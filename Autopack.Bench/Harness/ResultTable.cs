@@ -17,6 +17,7 @@ public sealed class ResultTable(string title, params string[] columns)
         double d when double.IsNaN(d) => "–",
         double d when Math.Abs(d) >= 100 => d.ToString("N0", CultureInfo.InvariantCulture),
         double d => d.ToString("0.###", CultureInfo.InvariantCulture),
+        int i => i.ToString("N0", CultureInfo.InvariantCulture),
         _ => Convert.ToString(cell, CultureInfo.InvariantCulture) ?? "",
     };
 

@@ -68,6 +68,7 @@ public abstract class AutopackDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(x => new { x.RunId, x.PhaseId }).IsUnique();
             e.HasIndex(x => new { x.State, x.TierIndex, x.Index });
             e.HasIndex(x => new { x.State, x.LeaseExpiresAt });
+            e.HasIndex(x => new { x.RunId, x.State }); // the claimer asks "does this run have a queued phase?" per run
             e.Property(x => x.PhaseId).HasMaxLength(128);
             e.Property(x => x.TierId).HasMaxLength(128);
             e.Property(x => x.ClaimedBy).HasMaxLength(200);

@@ -20,17 +20,43 @@ public static class SchemaGuard
         await MigrateAsync(db, ct);
     }
 
-    /// <summary>Idempotent; EF Core takes a database lock around it, so two starters cannot race.</summary>
+    /// <summary>Advisory lock key for migrations on PostgreSQL ("autopack" in ASCII).</summary>
+    private const long MigrationLockKey = 0x6175746f7061636b;
+
+    /// <summary>
+    /// Idempotent, and two starters cannot race. On PostgreSQL EF Core's own lock lasts one migration's transaction,
+    /// so a second starter that read the pending list earlier could apply a later migration twice; a session
+    /// advisory lock held around the whole run makes the second starter wait, then find nothing pending.
+    /// </summary>
     public static async Task<IReadOnlyList<string>> MigrateAsync(AutopackDbContext db, CancellationToken ct = default)
     {
-        var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
-        await db.Database.MigrateAsync(ct);
         if (!db.IsPostgres)
         {
+            var applied = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+            await db.Database.MigrateAsync(ct);
             // WAL lets the API read while the executor writes; it is a property of the file, so once is enough.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+            return applied;
         }
-        return pending;
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_lock({0})", [MigrationLockKey], ct);
+            try
+            {
+                var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+                if (pending.Count > 0) await db.Database.MigrateAsync(ct);
+                return pending;
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_unlock({0})", [MigrationLockKey], CancellationToken.None);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }
 

@@ -19,37 +19,50 @@ public sealed class PhaseClaimer(TimeProvider time)
     public async Task<ClaimedPhase?> ClaimNextAsync(AutopackDbContext db, string workerId, TimeSpan lease, int maxParallelPerRun,
         CancellationToken ct = default)
     {
-        var candidateRuns = await db.Phases.AsNoTracking()
-            .Where(p => p.State == PhaseState.Queued)
-            .Join(db.Runs.Where(r => Claimable.Contains(r.State)), p => p.RunId, r => r.Id, (p, r) => new { p.RunId, r.CreatedAt })
-            .Distinct()
-            .OrderBy(x => x.CreatedAt)
-            .Select(x => x.RunId)
+        var candidateRuns = await db.Runs.AsNoTracking()
+            .Where(r => Claimable.Contains(r.State) && db.Phases.Any(p => p.RunId == r.Id && p.State == PhaseState.Queued))
+            .OrderBy(r => r.CreatedAt)
+            .Select(r => r.Id)
             .Take(50)
             .ToListAsync(ct);
-        foreach (var runId in candidateRuns)
+        // A run another claimer holds is passed over, not waited for; it is tried again (a few rounds) before giving up.
+        for (var round = 0; round < 5; round++)
         {
-            var claimed = await TryClaimInRunAsync(db, runId, workerId, lease, maxParallelPerRun, ct);
-            if (claimed is not null) return claimed;
+            var busy = false;
+            foreach (var runId in candidateRuns)
+            {
+                var (claimed, locked) = await TryClaimInRunAsync(db, runId, workerId, lease, maxParallelPerRun, ct);
+                if (claimed is not null) return claimed;
+                busy |= !locked;
+            }
+            if (!busy) return null;
         }
         return null;
     }
 
-    private async Task<ClaimedPhase?> TryClaimInRunAsync(AutopackDbContext db, string runId, string workerId, TimeSpan lease,
+    private async Task<(ClaimedPhase? Claimed, bool Locked)> TryClaimInRunAsync(AutopackDbContext db, string runId, string workerId, TimeSpan lease,
         int maxParallelPerRun, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        // Row lock on the run: every claim of this run queues behind it until commit.
-        var locked = await db.Runs.Where(r => r.Id == runId && Claimable.Contains(r.State))
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, now), ct);
-        if (locked == 0) return null;
+        // Row lock on the run: claims of one run are serialized until commit. PostgreSQL skips a run that is locked
+        // (another claimer or a state change holds it); SQLite has one writer at a time anyway.
+        if (db.IsPostgres)
+        {
+            var locked = await db.Runs.FromSql($"SELECT * FROM runs WHERE id = {runId} FOR UPDATE SKIP LOCKED").AsNoTracking().ToListAsync(ct);
+            if (locked.Count == 0) return (null, false);
+            if (!Claimable.Contains(locked[0].State)) return (null, true);
+        }
+        else if (await db.Runs.Where(r => r.Id == runId && Claimable.Contains(r.State)).ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, now), ct) == 0)
+        {
+            return (null, true);
+        }
 
         var phases = await db.Phases.AsNoTracking().Where(p => p.RunId == runId)
             .Select(p => new { p.Id, p.PhaseId, p.TierIndex, p.Index, p.State, p.ScopePaths })
             .ToListAsync(ct);
         var inFlight = phases.Where(p => InFlight.Contains(p.State)).ToList();
-        if (inFlight.Count >= Math.Max(1, maxParallelPerRun)) return null;
+        if (inFlight.Count >= Math.Max(1, maxParallelPerRun)) return (null, true);
         var unfinished = phases.Where(p => p.State is not (PhaseState.Complete or PhaseState.Skipped)).ToList();
         var queued = phases.Where(p => p.State == PhaseState.Queued).OrderBy(p => p.TierIndex).ThenBy(p => p.Index).ToList();
         var pick = queued.FirstOrDefault(q =>
@@ -57,7 +70,7 @@ public sealed class PhaseClaimer(TimeProvider time)
             && !inFlight.Any(f => ScopeOverlap.Overlaps(f.ScopePaths, q.ScopePaths))
             // An earlier queued phase of the same tier with an overlapping scope goes first.
             && !queued.Any(e => e.TierIndex == q.TierIndex && e.Index < q.Index && ScopeOverlap.Overlaps(e.ScopePaths, q.ScopePaths)));
-        if (pick is null) return null;
+        if (pick is null) return (null, true);
 
         PhaseTransitions.Ensure(PhaseState.Queued, PhaseState.Executing);
         var leaseUntil = now + lease;
@@ -69,7 +82,7 @@ public sealed class PhaseClaimer(TimeProvider time)
                 .SetProperty(p => p.StartedAt, p => p.StartedAt ?? now)
                 .SetProperty(p => p.StatusReason, (string?)null)
                 .SetProperty(p => p.UpdatedAt, now), ct);
-        if (won != 1) return null;
+        if (won != 1) return (null, true);
 
         var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
         if (run.State == RunState.Queued) await StateChanges.MoveRunAsync(db, run, RunState.Running, now, ct: ct);
@@ -79,7 +92,7 @@ public sealed class PhaseClaimer(TimeProvider time)
         OutboxWriter.Publish(db, EventTypes.PhaseState, payload, runId);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return new ClaimedPhase(phase.Id, runId, phase.PhaseId, workerId, leaseUntil);
+        return (new ClaimedPhase(phase.Id, runId, phase.PhaseId, workerId, leaseUntil), true);
     }
 
     /// <summary>Extends the lease; false when the phase is no longer this worker's (requeued, cancelled, finished).</summary>

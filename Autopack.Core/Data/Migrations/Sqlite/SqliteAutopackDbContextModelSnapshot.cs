@@ -525,6 +525,9 @@ namespace Autopack.Core.Data.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_phases_run_id_phase_id");
 
+                    b.HasIndex("RunId", "State")
+                        .HasDatabaseName("ix_phases_run_id_state");
+
                     b.HasIndex("State", "LeaseExpiresAt")
                         .HasDatabaseName("ix_phases_state_lease_expires_at");
 
