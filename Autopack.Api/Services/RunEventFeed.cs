@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Autopack.Api.Extensions;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
+using Autopack.Core.Events;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,8 @@ namespace Autopack.Api.Services;
 
 /// <summary>
 /// One database poller per API process fans new run events out to every open stream, so a thousand
-/// streams cost one query per watched run per poll, not a thousand. It follows each run by its gapless
+/// streams cost one query per watched run per poll, not a thousand. On PostgreSQL a NOTIFY from the writer
+/// triggers the poll at once (<see cref="RunEventNotifications"/>). It follows each run by its gapless
 /// per-run sequence, which commits in order, so no event is skipped; any replica can serve any client.
 /// </summary>
 public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> options, ILogger<RunEventFeed> logger) : BackgroundService
@@ -43,11 +45,42 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromMilliseconds(options.Value.SsePollMs);
+        var listener = ListenAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try { await PollOnceAsync(stoppingToken); }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested) { logger.LogWarning("Run event poll failed: {Error}", ex.Message); }
-            try { await Task.Delay(interval, stoppingToken); } catch (OperationCanceledException) { return; }
+            // Next poll after the interval, or at once when PostgreSQL announces an event of a watched run.
+            try { await _wake.WaitAsync(interval, stoppingToken); } catch (OperationCanceledException) { break; }
+        }
+        await listener;
+    }
+
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        string? connectionString;
+        await using (var db = dbFactory.Create())
+        {
+            if (!db.IsPostgres) return;
+            connectionString = db.Database.GetConnectionString();
+        }
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await RunEventNotifications.ListenAsync(connectionString!, runId =>
+                {
+                    if (_runs.ContainsKey(runId) && _wake.CurrentCount == 0) { try { _wake.Release(); } catch (SemaphoreFullException) { } }
+                }, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Run event listener lost its connection ({Error}); polling until it is back", ex.Message);
+                try { await Task.Delay(TimeSpan.FromSeconds(5), ct); } catch (OperationCanceledException) { return; }
+            }
         }
     }
 

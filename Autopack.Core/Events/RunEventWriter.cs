@@ -36,6 +36,7 @@ public static class RunEventWriter
             CreatedAt = DateTime.UtcNow,
         };
         db.RunEvents.Add(ev);
+        await RunEventNotifications.NotifyAsync(db, runId, ct);
         return ev;
     }
 }

@@ -58,6 +58,24 @@ public class EventsApiTests
     }
 
     [Fact]
+    public async Task On_postgres_a_new_event_arrives_at_once_not_on_the_next_poll()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        // A poll a minute apart: only the NOTIFY wake-up can bring the event within the deadline below.
+        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_SSE_POLL_MS"] = "60000" });
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("notify"), Json);
+        using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/runs/notify/events"), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal((1L, "run.created"), (await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10)))[0]);
+        await Task.Delay(500); // the feed's first poll is behind us
+
+        await http.PostAsJsonAsync("/approvals", new { run_id = "notify", reason = "wake-up check" }, Json);
+        var live = await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10));
+        Assert.Equal((2L, "approval.requested"), live[0]);
+    }
+
+    [Fact]
     public async Task Streams_past_the_per_client_cap_get_429_and_stats_count_them()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
