@@ -66,10 +66,11 @@ public static class AdminApi
         return Results.Created($"/admin/api-keys/{row.Id}", new { id = row.Id, name = row.Name, role = Wire(role), key });
     }
 
-    private static async Task<IResult> RevokeApiKey(long id, AutopackDbContext db, CancellationToken ct)
+    private static async Task<IResult> RevokeApiKey(long id, AutopackDbContext db, ApiKeyCache cache, CancellationToken ct)
     {
         var revoked = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, DateTime.UtcNow), ct);
+        cache.Forget(id);
         if (revoked == 1) return Results.NoContent();
         return await db.ApiKeys.AnyAsync(k => k.Id == id, ct) ? Results.NoContent() : ApiProblem.NotFound($"API key {id}");
     }

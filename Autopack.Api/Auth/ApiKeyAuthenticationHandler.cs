@@ -8,9 +8,9 @@ using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Auth;
 
-/// <summary><c>X-API-Key</c>: looked up by hash among keys that are not revoked.</summary>
+/// <summary><c>X-API-Key</c>: looked up by hash among keys that are not revoked (through <see cref="ApiKeyCache"/>).</summary>
 public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IAutopackDbFactory dbFactory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    IAutopackDbFactory dbFactory, ApiKeyCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string Header = "X-API-Key";
@@ -23,9 +23,14 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         if (Context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is not null)
             return AuthenticateResult.NoResult();
         var hash = ApiKeyHasher.Hash(values.ToString().Trim());
-        await using var db = dbFactory.Create();
-        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, Context.RequestAborted);
-        if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+        var key = cache.Get(hash);
+        if (key is null)
+        {
+            await using var db = dbFactory.Create();
+            key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, Context.RequestAborted);
+            if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+            cache.Put(hash, key);
+        }
         var identity = new ClaimsIdentity(
         [
             new Claim(ClaimTypes.Name, "api-key:" + key.Name),

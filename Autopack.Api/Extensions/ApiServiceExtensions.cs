@@ -37,6 +37,7 @@ public static class ApiServiceExtensions
         services.AddOpenApi();
 
         services.AddSingleton<JwtKeys>();
+        services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<IAuthorizationHandler, MinimumRoleHandler>();

@@ -26,7 +26,7 @@ public sealed class SseBenchmark : IBenchmark
         await using var api = await ServiceProcess.StartAsync("Autopack.Api", ApiEnvironment.For(url, database.StateRoot));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Streams + 10 }) { Timeout = Timeout.InfiniteTimeSpan };
 
-        var table = new ResultTable($"SSE: run events fanned out to concurrent streams of one API process ({Ticks} events per round, median of rounds; the API reads new events every AUTOPACK_SSE_POLL_MS = 200 ms)",
+        var table = new ResultTable($"SSE: run events fanned out to concurrent streams of one API process ({Ticks} events per round, median of rounds; a PostgreSQL NOTIFY wakes the feed, the 200 ms poll is only the fallback)",
             "streams", "fan-out p50 ms", "fan-out p95 ms", "fan-out max ms", "API RSS growth per stream KiB", "p95 ratio vs 1 stream", "events missed");
         await MeasureAsync(api, http, connection, 1, "sse-warm-up"); // first-use costs (JIT, pools) stay out of the figures
         double? baselineP95 = null;

@@ -101,6 +101,25 @@ public class AuthApiTests
     }
 
     [Fact]
+    public async Task A_key_revoked_on_one_replica_stops_working_on_another_within_the_cache_age()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var a = new ApiFactory(db);
+        await using var b = new ApiFactory(db);
+        var created = await (await a.Admin().PostAsJsonAsync("/admin/api-keys", new { name = "ci", role = "viewer" }, Json)).Content.ReadFromJsonAsync<JsonElement>();
+        var key = created.GetProperty("key").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await b.WithKey(key).GetAsync("/runs")).StatusCode); // b now holds it in its cache
+        var revokedAt = DateTime.UtcNow;
+        Assert.Equal(HttpStatusCode.NoContent, (await a.Admin().DeleteAsync($"/admin/api-keys/{created.GetProperty("id").GetInt64()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await a.WithKey(key).GetAsync("/runs")).StatusCode);
+        while ((await b.WithKey(key).GetAsync("/runs")).StatusCode == HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow - revokedAt < Autopack.Api.Auth.ApiKeyCache.MaxAge + TimeSpan.FromSeconds(2), "revoked key still accepted by the other replica");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
     public async Task Admin_creates_users_who_can_sign_in_with_their_role()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
