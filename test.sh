@@ -11,6 +11,8 @@ dotnet tool restore >/dev/null
 
 # The dashboard: install from the lockfile when needed, build it (the nginx and browser tests serve dist/), test it.
 ( cd Autopack.Web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build ) || { echo "0 passed, 1 failed"; exit 1; }
+# The offline Kubernetes schema check the publish tests run.
+( cd deploy/validate && { [ -d node_modules ] || npm ci --no-audit --no-fund; } ) || { echo "0 passed, 1 failed"; exit 1; }
 ( cd Autopack.Web && npx vitest run --reporter=default --reporter=junit --outputFile.junit="$results/web-junit.xml" )
 web_status=$?
 dotnet build Autopack.sln -c Debug -nologo -v quiet

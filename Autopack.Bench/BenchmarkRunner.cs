@@ -26,7 +26,15 @@ public static class BenchmarkRunner
                 report.AppendLine(md);
             }
         }
-        if (output is not null) await File.WriteAllTextAsync(output, report.ToString());
+        if (output is not null)
+        {
+            // `dotnet run --project` starts in the project folder; a relative path means the repository root.
+            var root = Core.Configuration.StatePaths.FindRepoRoot(AppContext.BaseDirectory) ?? Environment.CurrentDirectory;
+            var path = Path.GetFullPath(output, root);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, report.ToString());
+            Console.Error.WriteLine($"report written to {path}");
+        }
         return 0;
     }
 

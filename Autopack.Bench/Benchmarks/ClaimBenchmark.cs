@@ -31,7 +31,14 @@ public sealed class ClaimBenchmark : IBenchmark
         NpgsqlConnection.ClearAllPools(); // a template database must have no open connections
 
         var table = new ResultTable($"Phase claiming: {Total:N0} queued phases drained (median of rounds)",
-            "claimers", "claims/s", "raw UPDATE…RETURNING/s", "ratio", "double claims", "phases claimed");
+            "claimers", "claims/s", "raw UPDATE…RETURNING/s", "ratio", "double claims", "phases claimed")
+        {
+            Note = "Each claimer is a `PhaseClaimer` with its own connection, as an executor has. A claim is one transaction: pick " +
+                "candidate runs, lock the run row (`FOR UPDATE SKIP LOCKED`), read its phases (tier barrier, parallel limit, " +
+                "scope overlap), conditional `QUEUED → EXECUTING` update with lease, `phase.state` run event and outbox message. " +
+                "The baseline pops the same rows with one statement and nothing else. Double claims: claims returned minus " +
+                "distinct phases, and the drain fails unless exactly 10,000 phases end EXECUTING.",
+        };
         var copy = 0;
         foreach (var claimers in Concurrencies)
         {

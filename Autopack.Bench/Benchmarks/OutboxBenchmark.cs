@@ -37,7 +37,14 @@ public sealed class OutboxBenchmark : IBenchmark
 
         // A round only counts once the receiver holds every message and the database marks all DELIVERED (else it throws).
         var table = new ResultTable($"Outbox: {Backlog:N0}-message backlog delivered by the worker process to a local webhook (HMAC-signed, parallelism 4, batch 50), none lost, median of rounds",
-            "backlog spread over", "delivered/s", "raw single-row INSERT/s", "ratio", "duplicate deliveries");
+            "backlog spread over", "delivered/s", "raw single-row INSERT/s", "ratio", "duplicate deliveries")
+        {
+            Note = "The backlog is committed in one transaction; the clock runs from that commit until the receiver holds every " +
+                "message id and no row is left undelivered. The worker claims 50 at a time (`FOR UPDATE SKIP LOCKED`, fenced by " +
+                "its lease term), POSTs each with `Idempotency-Key` and an HMAC signature, and marks the batch delivered in one " +
+                "statement. Baseline: one connection inserting outbox rows one `INSERT` (one commit) at a time for 3 s, as a " +
+                "producer writing one event per state change does.",
+        };
         // One run's messages go out strictly in order; several runs' messages go out side by side.
         foreach (var runs in new[] { 1, 50 })
         {

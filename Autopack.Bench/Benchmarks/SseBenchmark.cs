@@ -27,7 +27,13 @@ public sealed class SseBenchmark : IBenchmark
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Streams + 10 }) { Timeout = Timeout.InfiniteTimeSpan };
 
         var table = new ResultTable($"SSE: run events fanned out to concurrent streams of one API process ({Ticks} events per round, median of rounds; a PostgreSQL NOTIFY wakes the feed, the 200 ms poll is only the fallback)",
-            "streams", "fan-out p50 ms", "fan-out p95 ms", "fan-out max ms", "API RSS growth per stream KiB", "p95 ratio vs 1 stream", "events missed");
+            "streams", "fan-out p50 ms", "fan-out p95 ms", "fan-out max ms", "API RSS growth per stream KiB", "p95 ratio vs 1 stream", "events missed")
+        {
+            Note = "Latency runs from just before the event's commit (written by `RunEventWriter`, as the executor does) to the " +
+                "moment each stream's reader parses it; all streams are HTTP/1.1 connections from one client process. Memory is " +
+                "the API's resident set after the streams connected minus before, divided by the streams (for 1 stream it is " +
+                "mostly heap noise).",
+        };
         await MeasureAsync(api, http, connection, 1, "sse-warm-up"); // first-use costs (JIT, pools) stay out of the figures
         double? baselineP95 = null;
         foreach (var streams in new[] { 1, Streams })

@@ -10,6 +10,9 @@ public sealed class ResultTable(string title, params string[] columns)
 
     public string Title { get; } = title;
 
+    /// <summary>How the figures were taken, printed under the table.</summary>
+    public string? Note { get; init; }
+
     public void Add(params object[] cells) => _rows.Add(cells.Select(Format).ToArray());
 
     public static string Format(object cell) => cell switch
@@ -28,6 +31,7 @@ public sealed class ResultTable(string title, params string[] columns)
         sb.AppendLine("| " + string.Join(" | ", columns) + " |");
         sb.AppendLine("|" + string.Concat(columns.Select(_ => "---|")));
         foreach (var row in _rows) sb.AppendLine("| " + string.Join(" | ", row) + " |");
+        if (Note is not null) sb.AppendLine().AppendLine(Note);
         return sb.ToString();
     }
 }

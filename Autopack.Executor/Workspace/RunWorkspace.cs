@@ -52,14 +52,16 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
         await RemoveWorktreeAsync(path);
         Directory.CreateDirectory(RunFolder);
         var tip = await TipAsync();
-        await Git.RequireAsync(RepoPath, "worktree", "add", "--detach", "--force", path, tip);
+        // Force twice: a worktree that a killed executor left locked ("initializing", mid `worktree add`) is replaced
+        // too; a single --force refuses it, and every later attempt of the phase would fail the same way.
+        await Git.RequireAsync(RepoPath, "worktree", "add", "--detach", "--force", "--force", path, tip);
         return new PhaseWorktree(this, path, tip);
     }
 
     public async Task RemoveWorktreeAsync(string path)
     {
         if (!Directory.Exists(path)) return;
-        await Git.RunAsync(RepoPath, ["worktree", "remove", "--force", path]);
+        await Git.RunAsync(RepoPath, ["worktree", "remove", "--force", "--force", path]);
         if (Directory.Exists(path))
         {
             // Leftover of a crash that git no longer knows about. Prune only here: pruning while another

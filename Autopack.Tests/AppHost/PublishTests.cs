@@ -153,6 +153,45 @@ public class PublishTests
     }
 
     [Fact]
+    public async Task Kubernetes_output_passes_the_offline_schema_check_and_a_broken_manifest_does_not()
+    {
+        var dir = Directory.CreateTempSubdirectory("autopack-k8s-").FullName;
+        try
+        {
+            foreach (var (name, content) in KubernetesPublisher.Render(Model()))
+                await File.WriteAllTextAsync(Path.Combine(dir, name), content);
+            var (code, output) = await ValidateKubernetesAsync(dir);
+            Assert.True(code == 0, output);
+            Assert.Matches(@"\d+ document\(s\) checked, 0 problem\(s\)", output);
+
+            // Not vacuous: a probe period that is not a number and a Deployment without its selector are refused.
+            var api = Path.Combine(dir, "30-api.yaml");
+            var text = await File.ReadAllTextAsync(api);
+            Assert.Contains("periodSeconds: 10 }", text);
+            await File.WriteAllTextAsync(api, text.Replace("periodSeconds: 10 }", "periodSeconds: ten }"));
+            await File.WriteAllTextAsync(Path.Combine(dir, "99-broken.yaml"),
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\nspec:\n  template:\n    spec:\n      containers: []\n");
+            (code, output) = await ValidateKubernetesAsync(dir);
+            Assert.Equal(1, code);
+            Assert.Contains("Deployment/api", output);
+            Assert.Contains("Deployment/broken", output);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static async Task<(int Code, string Output)> ValidateKubernetesAsync(string dir)
+    {
+        var tool = Path.Combine(Repo, "deploy", "validate");
+        Assert.True(Directory.Exists(Path.Combine(tool, "node_modules")), "deploy/validate/node_modules is missing: run `npm ci` there (test.sh does)");
+        var psi = new ProcessStartInfo("node", [Path.Combine(tool, "validate-k8s.mjs"), dir]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await stdout + await stderr);
+    }
+
+    [Fact]
     public void Kubernetes_output_parses_and_keeps_the_deployment_invariants()
     {
         var docs = new List<YamlMappingNode>();

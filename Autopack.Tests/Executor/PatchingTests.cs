@@ -96,4 +96,33 @@ public class PatchingTests
         Assert.Contains("git apply --check", ex.Message);
         Assert.Equal("", await c.DiffAsync());
     }
+
+    [Fact]
+    public async Task A_worktree_left_locked_and_half_made_by_a_killed_executor_does_not_block_the_next_attempt()
+    {
+        using var repo = TargetRepo.CreateGreeting();
+        var root = Directory.CreateTempSubdirectory("autopack-wt-").FullName;
+        var ws = new RunWorkspace(repo.Path, root, "run-1");
+        await ws.EnsureBranchAsync();
+        var first = await ws.PrepareAsync("P1");
+
+        // What kill -9 during `git worktree add` (or in the middle of a checkout) leaves: the admin folder still
+        // locked "initializing", an index.lock, and the directory gone or half written.
+        var admin = Path.Combine(repo.Path, ".git", "worktrees", "P1");
+        Assert.True(Directory.Exists(admin));
+        File.WriteAllText(Path.Combine(admin, "locked"), "initializing");
+        File.WriteAllText(Path.Combine(admin, "index.lock"), "");
+        Directory.Delete(first.Path, recursive: true);
+
+        var again = await ws.PrepareAsync("P1");
+        Assert.True(File.Exists(Path.Combine(again.Path, "greet.sh")));
+        await PatchApplier.ApplyAsync(again.Path, UnifiedDiff.ParseResponse(GreetFix), default);
+        await again.CommitAndLandAsync("run-1", "P1", "P1: greeting", "body", default);
+        Assert.Equal(["P1: greeting"], repo.Log("autopack/run-1"));
+
+        // Also when the directory is still there, locked.
+        File.WriteAllText(Path.Combine(repo.Path, ".git", "worktrees", "P1", "locked"), "initializing");
+        var third = await ws.PrepareAsync("P1");
+        Assert.True(File.Exists(Path.Combine(third.Path, "greet.sh")));
+    }
 }
