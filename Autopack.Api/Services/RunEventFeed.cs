@@ -18,6 +18,7 @@ namespace Autopack.Api.Services;
 public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> options, ILogger<RunEventFeed> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, RunWatch> _runs = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
 
     public Subscription Subscribe(string runId, long afterSequence)
     {
@@ -55,8 +56,6 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
         }
         await listener;
     }
-
-    private readonly SemaphoreSlim _wake = new(0, 1);
 
     private async Task ListenAsync(CancellationToken ct)
     {

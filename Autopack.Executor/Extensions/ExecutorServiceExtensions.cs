@@ -55,7 +55,7 @@ public static class ExecutorServiceExtensions
             var http = new HttpClient { BaseAddress = new Uri(qdrant.Endpoint.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(10) };
             return new QdrantMemoryStore(new QdrantRestClient(http, qdrant.ApiKey), options.QdrantCollection);
         }
-        return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection);
+        return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection, options.MemoryScanLimit);
     }
 
     /// <summary>AUTOPACK_EMBEDDINGS=openai:text-embedding-3-small or compat:nomic-embed-text (Ollama); unset → local hashing.</summary>
