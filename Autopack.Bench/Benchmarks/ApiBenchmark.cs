@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Autopack.Bench.Harness;
 
 namespace Autopack.Bench.Benchmarks;
@@ -25,7 +24,7 @@ public sealed class ApiBenchmark : IBenchmark
         using (var seed = HttpLoad.CreateClient(1))
         {
             for (var i = 0; i < 200; i++)
-                (await seed.SendAsync(CreateRun(api.BaseUrl, $"seed-{i}"))).EnsureSuccessStatusCode();
+                (await seed.SendAsync(ApiEnvironment.CreateRun(api.BaseUrl, $"seed-{i}"))).EnsureSuccessStatusCode();
             detailId = "seed-100";
         }
 
@@ -33,7 +32,7 @@ public sealed class ApiBenchmark : IBenchmark
         {
             ("GET /runs", (_, _) => ApiEnvironment.Request(HttpMethod.Get, $"{api.BaseUrl}/runs?page_size=20")),
             ("GET /runs/{id}", (_, _) => ApiEnvironment.Request(HttpMethod.Get, $"{api.BaseUrl}/runs/{detailId}")),
-            ("POST /runs", (round, n) => CreateRun(api.BaseUrl, $"load-{round}-{n}-{Guid.NewGuid():N}")),
+            ("POST /runs", (round, n) => ApiEnvironment.CreateRun(api.BaseUrl, $"load-{round}-{n}-{Guid.NewGuid():N}")),
         };
         var duration = TimeSpan.FromSeconds(options.Seconds);
         var table = new ResultTable("API: closed-loop load (median of rounds; baseline = empty endpoint at the same concurrency)",
@@ -67,18 +66,4 @@ public sealed class ApiBenchmark : IBenchmark
         }
         return [table];
     }
-
-    private static HttpRequestMessage CreateRun(string baseUrl, string runId) =>
-        ApiEnvironment.Request(HttpMethod.Post, baseUrl + "/runs", JsonContent.Create(new
-        {
-            run_id = runId,
-            name = "bench plan",
-            tiers = new[] { new { tier_id = "T1", name = "Tier one", description = "first" } },
-            phases = Enumerable.Range(1, 10).Select(i => new
-            {
-                phase_id = $"P{i}", tier_id = "T1", name = $"Phase {i}", description = $"Do step {i}", complexity = "low",
-                scope = new { paths = new[] { $"src/file{i}.txt" }, read_only_context = new[] { "README.md" } },
-                test_command = "true",
-            }).ToArray(),
-        }));
 }

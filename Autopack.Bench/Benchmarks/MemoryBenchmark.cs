@@ -4,6 +4,7 @@ using Autopack.Bench.Harness;
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Autopack.Executor.Memory;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -22,15 +23,11 @@ public sealed class MemoryBenchmark : IBenchmark
     private const string Collection = "bench";
     private const int DefaultWindow = 5_000, QueriesPerRound = 20;
 
-    private sealed class DbFactory(DatabaseConnection connection) : IAutopackDbFactory
-    {
-        public AutopackDbContext Create() => AutopackDataRegistration.CreateContext(connection);
-    }
-
     public async Task<IReadOnlyList<ResultTable>> RunAsync(BenchDatabase database, BenchOptions options)
     {
         var url = await database.CreateDatabaseAsync("bench_memory");
-        var factory = new DbFactory(DatabaseConnection.Parse(url, database.StateRoot));
+        await using var services = new ServiceCollection().AddAutopackData(DatabaseConnection.Parse(url, database.StateRoot)).BuildServiceProvider();
+        var factory = services.GetRequiredService<IAutopackDbFactory>();
         var connectionString = database.ConnectionString("bench_memory");
         var embedder = new HashingEmbedder();
         var table = new ResultTable($"Embedded memory: {embedder.Dimensions}-dimension vectors, {QueriesPerRound} queries per round, median of rounds",

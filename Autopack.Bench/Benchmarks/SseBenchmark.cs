@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Json;
 using Autopack.Bench.Harness;
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
@@ -54,17 +52,12 @@ public sealed class SseBenchmark : IBenchmark
 
     private static async Task<Measurement> MeasureAsync(ServiceProcess api, HttpClient http, DatabaseConnection connection, int streams, string runId)
     {
-        (await http.SendAsync(ApiEnvironment.Request(HttpMethod.Post, api.BaseUrl + "/runs", JsonContent.Create(new
-        {
-            run_id = runId, name = "sse bench",
-            tiers = new[] { new { tier_id = "T1", name = "Tier one", description = "" } },
-            phases = new[] { new { phase_id = "P1", tier_id = "T1", name = "p", description = "d", scope = new { paths = new[] { "a.txt" } } } },
-        })))).EnsureSuccessStatusCode();
+        (await http.SendAsync(ApiEnvironment.CreateRun(api.BaseUrl, runId, phases: 1))).EnsureSuccessStatusCode();
 
         var rssBefore = api.ResidentBytes();
         using var stop = new CancellationTokenSource();
         var sentAt = new long[Ticks];
-        var latencies = new ConcurrentBag<double>();
+        var latencies = new LatencyRecorder();
         var received = 0;
         var connected = new CountdownEvent(streams);
         var readers = Enumerable.Range(0, streams).Select(_ => Task.Run(async () =>
@@ -81,7 +74,7 @@ public sealed class SseBenchmark : IBenchmark
                     else if (line.StartsWith("data: {\"tick\":", StringComparison.Ordinal))
                     {
                         var tick = int.Parse(line.AsSpan(14, line.Length - 15));
-                        latencies.Add(Stopwatch.GetElapsedTime(Volatile.Read(ref sentAt[tick])).TotalMilliseconds);
+                        latencies.Record(Volatile.Read(ref sentAt[tick]));
                         Interlocked.Increment(ref received);
                     }
                 }
@@ -109,8 +102,6 @@ public sealed class SseBenchmark : IBenchmark
         stop.Cancel();
         await Task.WhenAll(readers);
 
-        var sorted = latencies.Order().ToArray();
-        double Pct(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-        return new Measurement(Pct(50), Pct(95), Pct(100), bytesPerStream, streams * Ticks - received);
+        return new Measurement(latencies.PercentileMs(50), latencies.PercentileMs(95), latencies.PercentileMs(100), bytesPerStream, streams * Ticks - received);
     }
 }

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+
 namespace Autopack.Bench.Harness;
 
 /// <summary>Environment for an API process under load: limits raised so the bench measures the service, not the throttles.</summary>
@@ -23,4 +25,19 @@ public static class ApiEnvironment
         request.Headers.Add("X-API-Key", ApiKey);
         return request;
     }
+
+    /// <summary><c>POST /runs</c> with one tier and <paramref name="phases"/> phases on disjoint files.</summary>
+    public static HttpRequestMessage CreateRun(string baseUrl, string runId, int phases = 10) =>
+        Request(HttpMethod.Post, baseUrl + "/runs", JsonContent.Create(new
+        {
+            run_id = runId,
+            name = "bench plan",
+            tiers = new[] { new { tier_id = "T1", name = "Tier one", description = "first" } },
+            phases = Enumerable.Range(1, phases).Select(i => new
+            {
+                phase_id = $"P{i}", tier_id = "T1", name = $"Phase {i}", description = $"Do step {i}", complexity = "low",
+                scope = new { paths = new[] { $"src/file{i}.txt" }, read_only_context = new[] { "README.md" } },
+                test_command = "true",
+            }).ToArray(),
+        }));
 }

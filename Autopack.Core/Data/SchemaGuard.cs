@@ -32,11 +32,11 @@ public static class SchemaGuard
     {
         if (!db.IsPostgres)
         {
-            var pendingHere = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
             await db.Database.MigrateAsync(ct);
             // WAL lets the API read while the executor writes; it is a property of the file, so once is enough.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
-            return pendingHere;
+            return pending;
         }
         await db.Database.OpenConnectionAsync(ct);
         try

@@ -97,8 +97,8 @@ public sealed class OutboxRelay(IAutopackDbFactory dbFactory, IEnumerable<IOutbo
     /// </summary>
     private async Task SettleDeliveredAsync(AutopackDbContext db, List<OutboxMessage> delivered, long term)
     {
-        foreach (var message in delivered) metrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", "delivered"));
         if (delivered.Count == 0) return;
+        metrics.Attempts.Add(delivered.Count, new KeyValuePair<string, object?>("outcome", "delivered"));
         var settled = await OutboxStore.MarkDeliveredAsync(db, delivered, Holder, term, CancellationToken.None);
         if (settled.Count < delivered.Count)
             logger.LogWarning("Lost the lease before settling {Count} delivered message(s); the next leader will send them again", delivered.Count - settled.Count);
