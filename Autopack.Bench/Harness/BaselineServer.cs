@@ -26,7 +26,7 @@ public static class BaselineServer
 
     public static async Task<BaselineProcess> StartAsync()
     {
-        var port = AppHost.Hosting.LocalPostgres.FreePort();
+        var port = Autopack.Tests.Infrastructure.LocalPostgres.FreePort();
         var url = $"http://127.0.0.1:{port}";
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(BaselineServer).Assembly.Location, Verb, url]) { UseShellExecute = false };
         var process = System.Diagnostics.Process.Start(psi)!;

@@ -1,4 +1,4 @@
-using Autopack.AppHost.Hosting;
+using Autopack.Tests.Infrastructure;
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 

@@ -18,7 +18,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         var config = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
         var dll = Path.Combine(root, project, "bin", config, "net10.0", project + ".dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: run the bench with `dotnet run -c {config} --project Autopack.Bench`.");
-        var port = AppHost.Hosting.LocalPostgres.FreePort();
+        var port = Autopack.Tests.Infrastructure.LocalPostgres.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var psi = new ProcessStartInfo("dotnet", [dll]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.Environment["ASPNETCORE_URLS"] = baseUrl;

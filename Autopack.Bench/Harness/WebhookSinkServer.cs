@@ -20,7 +20,7 @@ public sealed class WebhookSinkServer : IAsyncDisposable
 
     public static async Task<WebhookSinkServer> StartAsync()
     {
-        var url = $"http://127.0.0.1:{AppHost.Hosting.LocalPostgres.FreePort()}";
+        var url = $"http://127.0.0.1:{Autopack.Tests.Infrastructure.LocalPostgres.FreePort()}";
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(url);

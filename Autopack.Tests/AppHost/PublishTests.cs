@@ -1,34 +1,67 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Autopack.AppHost;
-using Autopack.AppHost.Hosting;
-using Autopack.AppHost.Publishing;
 using Autopack.Core.Configuration;
+using Autopack.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
 namespace Autopack.Tests.AppHost;
 
+/// <summary>
+/// The AppHost's publish output, produced the way azd, aspirate and operators produce it: the built AppHost run with
+/// Aspire's <c>--publisher manifest</c>, and with <c>--operation publish</c> for the Compose and Kubernetes steps.
+/// </summary>
 public class PublishTests
 {
     private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;
-    private static DistributedApplicationBuilder Model() => AutopackAppModel.Build(new DistributedApplicationBuilder([], Repo));
+    private static readonly string Reference = Path.Combine(AppContext.BaseDirectory, "Reference", "aspire-manifest");
+    private static readonly string Schema = Path.Combine(Reference, "aspire-manifest-schema-v9.5.2.json");
+
+    /// <summary>Aspire's own manifest, written beside the committed one (so relative project paths match) and read back.</summary>
+    private static async Task<string> PublishManifestAsync()
+    {
+        var path = Path.Combine(Repo, $"aspire-manifest.check-{Guid.NewGuid():N}.json");
+        try
+        {
+            await RunAppHostAsync("--publisher", "manifest", "--output-path", path);
+            return await File.ReadAllTextAsync(path);
+        }
+        finally { File.Delete(path); }
+    }
+
+    private static readonly Lazy<Task<string>> Manifest = new(PublishManifestAsync);
+    private static readonly Lazy<Task<string>> DeployOutput = new(() => PublishDeploymentAsync("publish"));
+
+    private static async Task<string> PublishDeploymentAsync(string step)
+    {
+        var dir = Directory.CreateTempSubdirectory("autopack-publish-").FullName;
+        await RunAppHostAsync("--operation", "publish", "--step", step, "--output-path", dir);
+        return dir;
+    }
+
+    private static async Task RunAppHostAsync(params string[] args)
+    {
+        await using var apphost = ServiceProcess.Start("Autopack.AppHost", new Dictionary<string, string?>(), args);
+        Assert.True(await apphost.WaitForExitAsync(TimeSpan.FromMinutes(2)), "the AppHost did not finish publishing: " + apphost.Output);
+        Assert.True(apphost.ExitCode == 0, $"the AppHost failed to publish ({apphost.ExitCode}): {apphost.Output}");
+    }
 
     [Fact]
     public async Task Manifest_validates_against_the_official_aspire_9_5_schema()
     {
-        var schemaPath = Path.Combine(Repo, "..", "shared", "reference", "aspire-manifest", "aspire-manifest-schema-v9.5.2.json");
-        Assert.True(File.Exists(schemaPath), $"reference schema missing at {schemaPath}");
-        var manifest = ManifestPublisher.Render(Model(), Path.Combine(Repo, "aspire-manifest.json"));
-        var (ok, report) = await ValidateAsync(schemaPath, manifest);
+        Assert.True(File.Exists(Schema), $"vendored schema missing at {Schema}");
+        var manifest = await Manifest.Value;
+        var (ok, report) = await ValidateAsync(Schema, manifest);
         Assert.True(ok, report);
-        // The validation is not vacuous: a project without its path, or with env that is not an object, is refused.
+        // The validator is known good: Aspire's own example manifests pass, and a broken manifest is refused.
+        foreach (var example in Directory.GetFiles(Reference, "aspire-manifest-example-*-v9.5.2.json"))
+            Assert.True((await ValidateAsync(Schema, await File.ReadAllTextAsync(example))).Ok, example);
         var broken = JsonNode.Parse(manifest)!;
         broken["resources"]!["api"]!.AsObject().Remove("path");
-        Assert.False((await ValidateAsync(schemaPath, broken.ToJsonString())).Ok);
+        Assert.False((await ValidateAsync(Schema, broken.ToJsonString())).Ok);
         broken = JsonNode.Parse(manifest)!;
         broken["resources"]!["executor"]!["env"] = 42;
-        Assert.False((await ValidateAsync(schemaPath, broken.ToJsonString())).Ok);
+        Assert.False((await ValidateAsync(Schema, broken.ToJsonString())).Ok);
     }
 
     /// <summary>
@@ -58,19 +91,30 @@ public class PublishTests
     }
 
     [Fact]
-    public void Manifest_uses_only_types_azd_and_aspirate_accept_and_every_reference_resolves()
+    public async Task Manifest_uses_only_types_azd_and_aspirate_accept_and_every_reference_resolves()
     {
-        var manifest = JsonNode.Parse(ManifestPublisher.Render(Model(), Path.Combine(Repo, "aspire-manifest.json")))!;
+        var manifest = JsonNode.Parse(await Manifest.Value)!;
         var resources = manifest["resources"]!.AsObject();
         string[] accepted = ["project.v0", "container.v0", "container.v1", "dockerfile.v0", "parameter.v0", "value.v0"];
         foreach (var (name, r) in resources) Assert.Contains(r!["type"]!.GetValue<string>(), accepted);
-        Assert.Equal(["api", "autopack", "executor", "outboxworker", "postgres", "postgres-password", "qdrant", "qdrant-Key", "web"], resources.Select(r => r.Key).Order());
+        Assert.Equal(["api", "autopack", "executor", "migrations", "outboxworker", "postgres", "postgres-password", "qdrant", "qdrant-Key", "web"],
+            resources.Select(r => r.Key).Order());
         foreach (var secret in new[] { "postgres-password", "qdrant-Key" })
         {
             var input = resources[secret]!["inputs"]!["value"]!;
             Assert.True(input["secret"]!.GetValue<bool>());
             Assert.True(input["default"]!["generate"]!["minLength"]!.GetValue<int>() >= 22);
         }
+        // Pinned as the deployment guides require (Aspire's default PostgreSQL image is a newer major).
+        Assert.Equal("docker.io/library/postgres:15", resources["postgres"]!["image"]!.GetValue<string>());
+        Assert.Equal(["migrate"], resources["migrations"]!["args"]!.AsArray().Select(a => a!.GetValue<string>()));
+        // Services get connection strings and service URLs only: no Aspire per-property variables in Autopack's AUTOPACK_* space.
+        foreach (var service in new[] { "migrations", "api", "executor", "outboxworker" })
+            Assert.DoesNotContain(resources[service]!["env"]!.AsObject(), e => e.Key.StartsWith("AUTOPACK_"));
+        Assert.Equal("{autopack.connectionString}", resources["api"]!["env"]!["ConnectionStrings__autopack"]!.GetValue<string>());
+        Assert.Equal("{qdrant.connectionString}", resources["executor"]!["env"]!["ConnectionStrings__qdrant"]!.GetValue<string>());
+        Assert.Equal("Endpoint={qdrant.bindings.grpc.url};Key={qdrant-Key.value}", resources["qdrant"]!["connectionString"]!.GetValue<string>());
+        Assert.Equal(8080, resources["web"]!["bindings"]!["http"]!["targetPort"]!.GetValue<int>());
         var text = manifest.ToJsonString();
         var references = Regex.Matches(text, @"\{([A-Za-z0-9-]+)\.([A-Za-z0-9.]+)\}").Select(m => (Resource: m.Groups[1].Value, Path: m.Groups[2].Value)).Distinct().ToList();
         Assert.NotEmpty(references);
@@ -91,31 +135,42 @@ public class PublishTests
                 default: Assert.Fail($"unknown reference {{{resource}.{path}}}"); break;
             }
         }
-        foreach (var project in new[] { "api", "executor", "outboxworker" })
+        foreach (var project in new[] { "api", "executor", "outboxworker", "migrations" })
             Assert.True(File.Exists(Path.Combine(Repo, resources[project]!["path"]!.GetValue<string>())));
+        Assert.True(File.Exists(Path.Combine(Repo, resources["web"]!["build"]!["dockerfile"]!.GetValue<string>())));
     }
 
     [Fact]
     public async Task The_committed_manifest_and_deploy_files_are_what_the_apphost_generates_now()
     {
-        var path = Path.Combine(Repo, "aspire-manifest.json");
-        Assert.Equal(ManifestPublisher.Render(Model(), path), await File.ReadAllTextAsync(path));
-        foreach (var (dir, files) in new[] { ("compose", ComposePublisher.Render(Model())), ("k8s", KubernetesPublisher.Render(Model())) })
-            foreach (var (name, content) in files)
-                Assert.True(content == await File.ReadAllTextAsync(Path.Combine(Repo, "deploy", dir, name)),
-                    $"deploy/{dir}/{name} is stale: run `dotnet run --project Autopack.AppHost -- publish {dir}`");
+        Assert.True(await Manifest.Value == await File.ReadAllTextAsync(Path.Combine(Repo, "aspire-manifest.json")),
+            "aspire-manifest.json is stale: run `dotnet run --project Autopack.AppHost -- --publisher manifest --output-path ../aspire-manifest.json`");
+        var output = await DeployOutput.Value;
+        foreach (var dir in new[] { "compose", "k8s" })
+        {
+            var generated = Directory.GetFiles(Path.Combine(output, dir), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Path.Combine(output, dir), f)).Order().ToList();
+            Assert.NotEmpty(generated);
+            foreach (var name in generated)
+                Assert.True(await File.ReadAllTextAsync(Path.Combine(output, dir, name)) == await File.ReadAllTextAsync(Path.Combine(Repo, "deploy", dir, name)),
+                    $"deploy/{dir}/{name} is stale: run `dotnet run --project Autopack.AppHost -- --operation publish --step publish --output-path ../deploy`");
+        }
     }
 
     [Fact]
-    public void The_apphost_project_declares_itself_an_aspire_host()
+    public async Task The_apphost_is_an_aspire_host_that_azd_finds_and_every_service_image_runs_as_non_root()
     {
-        var csproj = File.ReadAllText(Path.Combine(Repo, "Autopack.AppHost", "Autopack.AppHost.csproj"));
-        Assert.Contains("<IsAspireHost>true</IsAspireHost>", csproj);
-        foreach (var dockerfile in new[] { "Autopack.Api/Dockerfile", "Autopack.Executor/Dockerfile", "Autopack.OutboxWorker/Dockerfile", "Autopack.Web/Dockerfile" })
+        Assert.Contains("<Project Sdk=\"Aspire.AppHost.Sdk/13.6.4\">", await File.ReadAllTextAsync(Path.Combine(Repo, "Autopack.AppHost", "Autopack.AppHost.csproj")));
+        // azd asks MSBuild exactly this to find the AppHost.
+        var psi = new ProcessStartInfo("dotnet", ["msbuild", Path.Combine(Repo, "Autopack.AppHost", "Autopack.AppHost.csproj"), "-getProperty:IsAspireHost", "-nologo"])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using (var msbuild = Process.Start(psi)!)
         {
-            var text = File.ReadAllText(Path.Combine(Repo, dockerfile));
-            Assert.Matches(@"(?m)^USER\s+\S+", text); // non-root
+            var answer = await msbuild.StandardOutput.ReadToEndAsync();
+            await msbuild.WaitForExitAsync();
+            Assert.Equal("true", answer.Trim());
         }
+        foreach (var dockerfile in new[] { "Autopack.Api/Dockerfile", "Autopack.Executor/Dockerfile", "Autopack.OutboxWorker/Dockerfile", "Autopack.Web/Dockerfile" })
+            Assert.Matches(@"(?m)^USER\s+\S+", await File.ReadAllTextAsync(Path.Combine(Repo, dockerfile)));
     }
 
     [Fact]
@@ -158,8 +213,8 @@ public class PublishTests
         var dir = Directory.CreateTempSubdirectory("autopack-k8s-").FullName;
         try
         {
-            foreach (var (name, content) in KubernetesPublisher.Render(Model()))
-                await File.WriteAllTextAsync(Path.Combine(dir, name), content);
+            foreach (var file in Directory.GetFiles(Path.Combine(await DeployOutput.Value, "k8s")))
+                File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
             var (code, output) = await ValidateKubernetesAsync(dir);
             Assert.True(code == 0, output);
             Assert.Matches(@"\d+ document\(s\) checked, 0 problem\(s\)", output);
@@ -192,10 +247,10 @@ public class PublishTests
     }
 
     [Fact]
-    public void Kubernetes_output_parses_and_keeps_the_deployment_invariants()
+    public async Task Kubernetes_output_parses_and_keeps_the_deployment_invariants()
     {
         var docs = new List<YamlMappingNode>();
-        foreach (var (name, content) in KubernetesPublisher.Render(Model()))
+        foreach (var content in Directory.GetFiles(Path.Combine(await DeployOutput.Value, "k8s")).Select(File.ReadAllText))
         {
             var yaml = new YamlStream();
             yaml.Load(new StringReader(content));

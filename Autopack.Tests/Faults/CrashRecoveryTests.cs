@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Autopack.AppHost.Hosting;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
 using Autopack.Tests.Infrastructure;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Autopack.AppHost.Hosting;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

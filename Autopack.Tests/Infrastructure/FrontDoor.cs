@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Autopack.AppHost.Hosting;
 using Autopack.Core.Configuration;
 
 namespace Autopack.Tests.Infrastructure;

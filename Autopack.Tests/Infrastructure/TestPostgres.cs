@@ -1,4 +1,3 @@
-using Autopack.AppHost.Hosting;
 
 namespace Autopack.Tests.Infrastructure;
 

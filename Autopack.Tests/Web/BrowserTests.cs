@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Autopack.AppHost.Hosting;
 using Autopack.Core.Configuration;
 using Autopack.Tests.Infrastructure;
 

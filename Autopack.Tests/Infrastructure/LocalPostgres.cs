@@ -3,12 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
-namespace Autopack.AppHost.Hosting;
+namespace Autopack.Tests.Infrastructure;
 
 /// <summary>
 /// A real PostgreSQL server from the machine's binaries (Debian's <c>postgresql</c>): <c>initdb</c> into a
-/// data folder, <c>postgres</c> on a free loopback port with a generated password. Used by the AppHost's
-/// local run and by the tests. PostgreSQL refuses to run as root, so as root it runs as the
+/// data folder, <c>postgres</c> on a free loopback port with a generated password. Used by the tests and the
+/// benchmarks (linked into Autopack.Bench); the AppHost runs its own as Aspire resources. PostgreSQL refuses to run as root, so as root it runs as the
 /// <c>postgres</c> user through <c>setpriv</c>.
 /// </summary>
 public sealed class LocalPostgres : IAsyncDisposable
