@@ -34,7 +34,7 @@ public static class Extensions
             http.AddServiceDiscovery();
         });
 
-        builder.Services.AddAutopackData(settings.Database);
+        builder.AddAutopackData(settings.Database);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KillSwitchReader>();
         builder.Services.AddSingleton<AutopackHealth>();

@@ -1,11 +1,29 @@
 using Autopack.Core.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Autopack.Core.Data;
 
 public static class AutopackDataRegistration
 {
+    /// <summary>
+    /// The services' registration: <see cref="AddAutopackData(IServiceCollection, DatabaseConnection)"/>, and on PostgreSQL
+    /// Aspire's Npgsql EF Core integration on top (<c>EnrichNpgsqlDbContext</c>: Npgsql tracing and metrics, the EF Core
+    /// health check, the command timeout; settings under <c>Aspire:Npgsql:EntityFrameworkCore:PostgreSQL</c>). The
+    /// connection itself is resolved once by <see cref="DatabaseConnection"/> (<c>ConnectionStrings__autopack</c>, else
+    /// <c>DATABASE_URL</c>), so the database identity does not depend on how it was given. Aspire's retrying execution
+    /// strategy stays off: every state change is one explicit transaction (state, run event, outbox row), and EF refuses
+    /// user transactions under a retrying strategy; a failed transaction is retried by its caller's loop instead.
+    /// </summary>
+    public static IHostApplicationBuilder AddAutopackData(this IHostApplicationBuilder builder, DatabaseConnection database)
+    {
+        builder.Services.AddAutopackData(database);
+        if (database.Provider == DatabaseProvider.Postgres)
+            builder.EnrichNpgsqlDbContext<PostgresAutopackDbContext>(settings => settings.DisableRetry = true);
+        return builder;
+    }
+
     /// <summary>Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database.</summary>
     public static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database)
     {
