@@ -1,8 +1,11 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type DependencyList, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 
-/** Loads data and renders the three states every page needs: loading, error, loaded (with empty as the caller decides). */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = [], refreshMs = 0) {
+/**
+ * Loads data and renders the three states every page needs: loading, error, loaded (with empty as the caller decides).
+ * `deps` works like useEffect's: the linter checks it at each call site (additionalHooks in eslint.config.js).
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: DependencyList, refreshMs = 0) {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
@@ -10,14 +13,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = [], refresh
     let live = true;
     load().then((d) => { if (live) { setData(d); setError(null); } }, (e: unknown) => { if (live) setError(messageOf(e)); });
     return () => { live = false; };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller's deps stand for `load`; the rule checks them where useLoad is called.
   }, [...deps, tick]);
   useEffect(() => {
     if (!refreshMs) return;
     const t = setInterval(() => setTick((n) => n + 1), refreshMs);
     return () => clearInterval(t);
   }, [refreshMs]);
-  return { data, error, reload: () => setTick((n) => n + 1), setData };
+  // Stable, so effects that call it do not resubscribe on every render.
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, reload, setData };
 }
 
 export function messageOf(e: unknown): string {

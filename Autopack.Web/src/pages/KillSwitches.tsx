@@ -4,7 +4,7 @@ import type { KillSwitch } from '../api/types';
 import { ErrorBox, Loading, messageOf, useLoad } from '../components/ui';
 
 export function KillSwitches() {
-  const { data, error, reload } = useLoad(() => api<{ items: KillSwitch[] }>('/kill-switches'));
+  const { data, error, reload } = useLoad(() => api<{ items: KillSwitch[] }>('/kill-switches'), []);
   const [actionError, setActionError] = useState<string | null>(null);
   if (error) return <ErrorBox message={error} onRetry={reload} />;
   if (!data) return <Loading />;

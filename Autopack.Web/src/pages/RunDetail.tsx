@@ -32,8 +32,7 @@ export function RunDetail({ runId }: { runId: string }) {
     // A finished phase brings timestamps, commits and usage the event does not carry: refresh those views.
     const state = (e.data as Record<string, unknown>)?.state;
     if (state === 'COMPLETE' || state === 'FAILED') { reload(); reloadUsage(); }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, setLive), [runId, setData]);
+  }, setLive), [runId, setData, reload, reloadUsage]);
 
   if (error) return <ErrorBox message={error} onRetry={reload} />;
   if (!run) return <Loading />;
@@ -80,7 +79,6 @@ export function RunDetail({ runId }: { runId: string }) {
 }
 
 function PhaseRow({ runId, phase, open, onToggle }: { runId: string; phase: Phase; open: boolean; onToggle: () => void }) {
-  const attempts = useLoad(() => open ? api<{ attempts_detail: Attempt[] }>(`/runs/${encodeURIComponent(runId)}/phases/${encodeURIComponent(phase.phase_id)}`) : Promise.resolve(null), [open, phase.state]);
   return (
     <li data-phase={phase.phase_id}>
       <button className="plain" onClick={onToggle} aria-expanded={open}>
@@ -88,14 +86,22 @@ function PhaseRow({ runId, phase, open, onToggle }: { runId: string; phase: Phas
         {phase.failure_reason && <span className="error-text"> {phase.failure_reason}</span>}
         {phase.status_reason && <span className="muted"> — {phase.status_reason}</span>}
       </button>
-      {open && (attempts.error ? <ErrorBox message={attempts.error} /> : !attempts.data ? <Loading /> :
-        attempts.data.attempts_detail.length === 0 ? <Empty>No attempts yet.</Empty> :
-        attempts.data.attempts_detail.map((a) => (
-          <details key={a.number} open>
-            <summary>Attempt {a.number}: {a.outcome}{a.failure_reason ? ` (${a.failure_reason})` : ''} · {a.model ?? 'no model'} · auditor {a.auditor_verdict ?? '–'}</summary>
-            {a.diff && <pre className="diff">{a.diff}</pre>}
-            {a.test_output && <pre>{a.test_output}</pre>}
-          </details>)))}
+      {/* Keyed by state: a phase that moves on has new attempts to show, so the list loads again. */}
+      {open && <AttemptList key={phase.state} runId={runId} phaseId={phase.phase_id} />}
     </li>
   );
+}
+
+function AttemptList({ runId, phaseId }: { runId: string; phaseId: string }) {
+  const { data, error } = useLoad(() => api<{ attempts_detail: Attempt[] }>(`/runs/${encodeURIComponent(runId)}/phases/${encodeURIComponent(phaseId)}`), [runId, phaseId]);
+  if (error) return <ErrorBox message={error} />;
+  if (!data) return <Loading />;
+  if (data.attempts_detail.length === 0) return <Empty>No attempts yet.</Empty>;
+  return data.attempts_detail.map((a) => (
+    <details key={a.number} open>
+      <summary>Attempt {a.number}: {a.outcome}{a.failure_reason ? ` (${a.failure_reason})` : ''} · {a.model ?? 'no model'} · auditor {a.auditor_verdict ?? '–'}</summary>
+      {a.diff && <pre className="diff">{a.diff}</pre>}
+      {a.test_output && <pre>{a.test_output}</pre>}
+    </details>
+  ));
 }
