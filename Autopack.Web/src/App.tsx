@@ -1,5 +1,4 @@
-import { useState } from 'react';
-import { auth } from './api/client';
+import { auth, useSignedIn } from './api/auth';
 import { Approvals } from './pages/Approvals';
 import { CreateRun } from './pages/CreateRun';
 import { KillSwitches } from './pages/KillSwitches';
@@ -14,8 +13,9 @@ const nav = [['/runs', 'Runs'], ['/approvals', 'Approvals'], ['/kill-switches', 
 
 export function App() {
   const path = usePath();
-  const [signedIn, setSignedIn] = useState(auth.token !== null);
-  if (!signedIn) return <main><SignIn onSignedIn={() => { setSignedIn(true); if (path === '/' || path === '/signin') navigate('/runs'); }} /></main>;
+  const signedIn = useSignedIn();
+  // Signed out (by the button or a 401), the same path shows the sign-in page and, once signed in, that page again.
+  if (!signedIn) return <main><SignIn onSignedIn={() => { if (path === '/' || path === '/signin') navigate('/runs'); }} /></main>;
   return (
     <>
       <nav className="top">
@@ -23,7 +23,7 @@ export function App() {
         {nav.map(([href, label]) => (
           <a key={href} href={href} className={path.startsWith(href) ? 'active' : ''} onClick={(e) => { e.preventDefault(); navigate(href); }}>{label}</a>
         ))}
-        <button className="plain" onClick={() => { auth.set(null); setSignedIn(false); }}>Sign out</button>
+        <button className="plain" onClick={() => auth.set(null)}>Sign out</button>
       </nav>
       <main>{route(path)}</main>
     </>
