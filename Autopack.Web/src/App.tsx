@@ -7,7 +7,7 @@ import { RunDetail } from './pages/RunDetail';
 import { Runs } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
 import { SystemPage } from './pages/SystemPage';
-import { navigate, usePath } from './router';
+import { Link, navigate, usePath } from './router';
 
 const nav = [['/runs', 'Runs'], ['/approvals', 'Approvals'], ['/kill-switches', 'Kill switches'], ['/outbox', 'Outbox'], ['/system', 'System']] as const;
 
@@ -21,7 +21,7 @@ export function App() {
       <nav className="top">
         <strong>Autopack</strong>
         {nav.map(([href, label]) => (
-          <a key={href} href={href} className={path.startsWith(href) ? 'active' : ''} onClick={(e) => { e.preventDefault(); navigate(href); }}>{label}</a>
+          <Link key={href} to={href} className={path.startsWith(href) ? 'active' : ''}>{label}</Link>
         ))}
         <button className="plain" onClick={() => auth.set(null)}>Sign out</button>
       </nav>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
 
 /** History-API routing (nginx and the dev server fall back to index.html for every path). */
 export function navigate(path: string) {
@@ -14,4 +14,17 @@ export function usePath(): string {
     return () => removeEventListener('popstate', on);
   }, []);
   return path;
+}
+
+/** The dashboard path of a run; the id is free text, so it is encoded (App decodes it). */
+export const runPath = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
+
+/** An anchor that navigates in the page on a plain left click and leaves modified clicks (new tab, new window) to the browser. */
+export function Link({ to, className, children }: { to: string; className?: string; children: ReactNode }) {
+  function onClick(e: MouseEvent<HTMLAnchorElement>) {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(to);
+  }
+  return <a href={to} className={className} onClick={onClick}>{children}</a>;
 }

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ApiError, post } from '../api/client';
 import type { Run } from '../api/types';
 import { messageOf } from '../components/ui';
-import { navigate } from '../router';
+import { navigate, runPath } from '../router';
 
 const example = JSON.stringify({
   name: 'Add a greeting', repo_path: '/path/to/repo',
@@ -25,7 +25,7 @@ export function CreateRun() {
     setBusy(true);
     try {
       const run = await post<Run>('/runs', plan);
-      navigate(`/runs/${run.run_id}`);
+      navigate(runPath(run.run_id));
     } catch (e) {
       if (e instanceof ApiError && e.problem.errors) setErrors(e.problem.errors);
       setMessage(messageOf(e));
