@@ -31,8 +31,9 @@ export function messageOf(e: unknown): string {
 }
 
 export function Loading() { return <p className="muted" role="status">Loading…</p>; }
+/** Every error the dashboard shows: the message (with the problem code, see messageOf) and, for a failed load, a retry. */
 export function ErrorBox({ message, onRetry }: { message: string; onRetry?: () => void }) {
-  return <div className="error" role="alert">{message} {onRetry && <button onClick={onRetry}>Retry</button>}</div>;
+  return <div className="error" role="alert">{message}{onRetry && <> <button onClick={onRetry}>Retry</button></>}</div>;
 }
 export function Empty({ children }: { children: ReactNode }) { return <p className="empty">{children}</p>; }
 

@@ -16,7 +16,7 @@ export function Approvals() {
   return (
     <section>
       <h2>Approvals</h2>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && <ErrorBox message={actionError} />}
       {data.items.length === 0 ? <Empty>Nothing is waiting for a decision.</Empty> : data.items.map((a) => (
         <article key={a.approval_id} className="card approval" data-approval={a.approval_id}>
           <h3>{a.kind.replace(/_/g, ' ').toLowerCase()} · run {a.run_id}{a.phase_id ? ` / ${a.phase_id}` : ''}</h3>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ApiError, post } from '../api/client';
 import type { Run } from '../api/types';
-import { messageOf } from '../components/ui';
+import { ErrorBox, messageOf } from '../components/ui';
 import { navigate, runPath } from '../router';
 
 const example = JSON.stringify({
@@ -42,7 +42,7 @@ export function CreateRun() {
         if (f) setText(await f.text());
       }} />
       <textarea aria-label="Plan" value={text} onChange={(e) => setText(e.target.value)} rows={18} spellCheck={false} />
-      {message && <div className="error" role="alert">{message}</div>}
+      {message && <ErrorBox message={message} />}
       {errors && <ul className="field-errors" aria-label="Plan errors">
         {Object.entries(errors).map(([field, msgs]) => <li key={field}><code>{field}</code>: {msgs.join('; ')}</li>)}
       </ul>}

@@ -12,7 +12,7 @@ export function KillSwitches() {
     <section>
       <h2>Kill switches</h2>
       <p className="muted">Stored in the database: every API replica and executor sees a change within seconds. Admins only.</p>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && <ErrorBox message={actionError} />}
       <ul className="switches">
         {data.items.map((k) => (
           <li key={k.name}>

@@ -20,7 +20,7 @@ export function Outbox() {
           <span><strong>{stats.data.stuck}</strong> stuck</span>
           <span>oldest pending: {stats.data.oldest_pending_age_seconds ?? '–'} s</span></p>)}
       <header className="row"><h3>Dead letters</h3><button onClick={() => retry('/admin/dlq/retry-all')}>Retry all</button></header>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && <ErrorBox message={actionError} />}
       {dlq.error ? <ErrorBox message={dlq.error} onRetry={dlq.reload} /> : !dlq.data ? <Loading /> : dlq.data.items.length === 0 ? <Empty>No dead letters.</Empty> : (
         <table><thead><tr><th>Type</th><th>To</th><th>Attempts</th><th>Last error</th><th>Dead at</th><th /></tr></thead>
           <tbody>{dlq.data.items.map((d) => (

@@ -48,7 +48,7 @@ export function RunDetail({ runId }: { runId: string }) {
           try { setData(await post<Run>(`/runs/${encodeURIComponent(runId)}/cancel`)); } catch (e) { setActionError(messageOf(e)); }
         }}>Cancel run</button>}
       </header>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && <ErrorBox message={actionError} />}
       {run.pause_reason && <p className="warn">Paused: {run.pause_reason}</p>}
       {run.failure_reason && <p className="error">Failed: {run.failure_reason}</p>}
       <p><ProgressBar percent={run.progress.percent} /> {run.progress.completed}/{run.progress.total} phases · tokens {run.tokens_used.toLocaleString()} / {run.token_cap.toLocaleString()}{run.branch ? ` · branch ${run.branch}` : ''}</p>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { auth, post } from '../api/client';
-import { messageOf } from '../components/ui';
+import { ErrorBox, messageOf } from '../components/ui';
 
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [username, setUsername] = useState('');
@@ -25,7 +25,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       <h1>Autopack</h1>
       <label>Username <input name="username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required /></label>
       <label>Password <input name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" required /></label>
-      {error && <div className="error" role="alert">{error}</div>}
+      {error && <ErrorBox message={error} />}
       <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
     </form>
   );
