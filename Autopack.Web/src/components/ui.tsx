@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type DependencyList, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
+import type { PhaseState, RunState } from '../api/types';
 
 /**
  * Loads data and renders the three states every page needs: loading, error, loaded (with empty as the caller decides).
@@ -37,7 +38,7 @@ export function ErrorBox({ message, onRetry }: { message: string; onRetry?: () =
 }
 export function Empty({ children }: { children: ReactNode }) { return <p className="empty">{children}</p>; }
 
-export function StateBadge({ state }: { state: string }) { return <span className={`badge s-${state.toLowerCase()}`}>{state}</span>; }
+export function StateBadge({ state }: { state: RunState | PhaseState }) { return <span className={`badge s-${state.toLowerCase()}`}>{state}</span>; }
 
 export function ProgressBar({ percent }: { percent: number }) {
   return <div className="bar" role="progressbar" aria-valuenow={percent} aria-valuemin={0} aria-valuemax={100}><div style={{ width: `${percent}%` }} /></div>;

@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { api, post } from '../api/client';
-import type { Approval } from '../api/types';
+import type { Approval, Items } from '../api/types';
 import { Empty, ErrorBox, Loading, messageOf, useLoad } from '../components/ui';
 
 /** Pending approvals, large buttons: made to be used on a phone. */
 export function Approvals() {
-  const { data, error, reload } = useLoad(() => api<{ items: Approval[] }>('/approvals?status=PENDING'), [], 3000);
+  const { data, error, reload } = useLoad(() => api<Items<Approval>>('/approvals?status=PENDING'), [], 3000);
   const [actionError, setActionError] = useState<string | null>(null);
   if (error) return <ErrorBox message={error} onRetry={reload} />;
   if (!data) return <Loading />;

@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { api, put } from '../api/client';
-import type { KillSwitch } from '../api/types';
+import type { Items, KillSwitch } from '../api/types';
 import { ErrorBox, Loading, messageOf, useLoad } from '../components/ui';
 
 export function KillSwitches() {
-  const { data, error, reload } = useLoad(() => api<{ items: KillSwitch[] }>('/kill-switches'), []);
+  const { data, error, reload } = useLoad(() => api<Items<KillSwitch>>('/kill-switches'), []);
   const [actionError, setActionError] = useState<string | null>(null);
   if (error) return <ErrorBox message={error} onRetry={reload} />;
   if (!data) return <Loading />;

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { auth, post } from '../api/client';
+import type { LoginResponse } from '../api/types';
 import { ErrorBox, messageOf } from '../components/ui';
 
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
@@ -11,7 +12,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     e.preventDefault();
     setBusy(true);
     try {
-      const r = await post<{ access_token: string }>('/auth/login', { username, password });
+      const r = await post<LoginResponse>('/auth/login', { username, password });
       auth.set(r.access_token);
       onSignedIn();
     } catch (err) {

@@ -4,6 +4,8 @@ import { Runs } from '../pages/Runs';
 import { CreateRun } from '../pages/CreateRun';
 import { Approvals } from '../pages/Approvals';
 import { KillSwitches } from '../pages/KillSwitches';
+import { RunDetail } from '../pages/RunDetail';
+import type { Phase, PhaseStateData, Run } from '../api/types';
 import { fakeApi } from './fakeApi';
 
 const calls = fakeApi.calls;
@@ -71,5 +73,37 @@ describe('Kill switches page', () => {
     const put = calls.find((c) => c.init?.method === 'PUT')!;
     expect(put.url).toBe('/api/kill-switches/disable_all');
     expect(JSON.parse(String(put.init!.body)).enabled).toBe(true);
+  });
+});
+
+describe('Run page', () => {
+  const phase: Phase = {
+    phase_id: 'P1', tier_id: 'T1', name: 'Greeting', description: '', index: 0, state: 'EXECUTING', complexity: 'low',
+    scope: { paths: [], read_only_context: [] }, test_command: null, attempts: 1, max_attempts: 5, failure_reason: null, status_reason: null,
+    tokens_used: 0, commit_sha: null, claimed_by: 'ex-1', started_at: null, completed_at: null,
+  };
+  const run: Run = {
+    run_id: 'r 1', name: 'Greeting run', state: 'RUNNING', repo_path: null, branch: null, token_cap: 100, tokens_used: 0, max_phases: 25,
+    max_duration_minutes: 120, pause_reason: null, failure_reason: null, created_at: '', started_at: null, completed_at: null,
+    progress: { total: 1, completed: 0, failed: 0, executing: 1, queued: 0, percent: 0 }, tiers: [{ tier_id: 'T1', name: 'Only tier', description: '', index: 0 }],
+    phases: [phase],
+  };
+  const complete: PhaseStateData = { run_id: 'r 1', phase_id: 'P1', state: 'COMPLETE', previous_state: 'EXECUTING', failure_reason: null, status_reason: null, note: null,
+    attempts: 1, max_attempts: 5, claimed_by: null, commit_sha: 'abc', tokens_used: 9 };
+
+  it('turns a phase COMPLETE from its live event and then loads the run again', async () => {
+    // Like the API: the state has changed by the time its event is streamed.
+    let current = run;
+    fakeApi.handler = (url) => {
+      if (url === '/api/runs/r%201/events') {
+        current = { ...run, phases: [{ ...phase, ...complete, completed_at: '2026-12-01T00:00:09Z' }] };
+        return { status: 200, text: `: connected\n\nid: 1\nevent: phase.state\ndata: ${JSON.stringify(complete)}\n\n` };
+      }
+      if (url === '/api/runs/r%201/usage') return { status: 200, body: { total_tokens: 0, by_model: [], timeline: [] } };
+      return { status: 200, body: current };
+    };
+    render(<RunDetail runId="r 1" />);
+    await waitFor(() => expect(document.querySelector('[data-phase="P1"] .badge')?.textContent).toBe('COMPLETE'));
+    await waitFor(() => expect(calls.filter((c) => c.url === '/api/runs/r%201')).toHaveLength(2));
   });
 });
