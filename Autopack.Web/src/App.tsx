@@ -7,7 +7,7 @@ import { RunDetail } from './pages/RunDetail';
 import { Runs } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
 import { SystemPage } from './pages/SystemPage';
-import { Link, navigate, usePath } from './router';
+import { Link, navigate, runIdOf, usePath } from './router';
 
 const nav = [['/runs', 'Runs'], ['/approvals', 'Approvals'], ['/kill-switches', 'Kill switches'], ['/outbox', 'Outbox'], ['/system', 'System']] as const;
 
@@ -32,8 +32,8 @@ export function App() {
 
 function route(path: string) {
   if (path === '/runs/new') return <CreateRun />;
-  const run = /^\/runs\/([^/]+)$/.exec(path);
-  if (run) return <RunDetail runId={decodeURIComponent(run[1])} />;
+  const runId = runIdOf(path);
+  if (runId !== null) return <RunDetail runId={runId} />;
   if (path.startsWith('/approvals')) return <Approvals />;
   if (path.startsWith('/kill-switches')) return <KillSwitches />;
   if (path.startsWith('/outbox')) return <Outbox />;

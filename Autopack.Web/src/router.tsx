@@ -16,8 +16,15 @@ export function usePath(): string {
   return path;
 }
 
-/** The dashboard path of a run; the id is free text, so it is encoded (App decodes it). */
+/** The dashboard path of a run; the id is free text, so it is encoded. */
 export const runPath = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
+
+/** The run id of a runPath, or null for any other path (a malformed escape included: a typed URL must not crash the app). */
+export function runIdOf(path: string): string | null {
+  const match = /^\/runs\/([^/]+)$/.exec(path);
+  if (!match || match[1] === 'new') return null;
+  try { return decodeURIComponent(match[1]); } catch { return null; }
+}
 
 /** An anchor that navigates in the page on a plain left click and leaves modified clicks (new tab, new window) to the browser. */
 export function Link({ to, className, children }: { to: string; className?: string; children: ReactNode }) {

@@ -73,6 +73,14 @@ describe('Navigation', () => {
     expect(location.pathname).toBe('/runs/nightly%20%232%2Fb');
   });
 
+  it('shows the runs for a run path whose escape is malformed, instead of failing', async () => {
+    localStorage.setItem('autopack.token', 'token');
+    history.replaceState(null, '', '/runs/%E0%A4%A');
+    fakeApi.handler = () => ({ status: 200, body: emptyPage });
+    render(<App />);
+    expect(await screen.findByText(/No runs yet/)).toBeTruthy();
+  });
+
   it('leaves a modified click (new tab) to the browser', async () => {
     const link = await showRuns();
     const before = history.length;
