@@ -9,8 +9,9 @@ mkdir -p "$results"
 
 dotnet tool restore >/dev/null
 
-# The dashboard: install from the lockfile when needed, build it (the nginx and browser tests serve dist/), test it.
-( cd Autopack.Web && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build ) || { echo "0 passed, 1 failed"; exit 1; }
+# The dashboard: install from the lockfile when it is newer than node_modules (npm writes node_modules/.package-lock.json
+# on every install), build it with its type check and lint (the nginx and browser tests serve dist/), test it.
+( cd Autopack.Web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build ) || { echo "0 passed, 1 failed"; exit 1; }
 # The offline Kubernetes schema check the publish tests run.
 ( cd deploy/validate && { [ -d node_modules ] || npm ci --no-audit --no-fund; } ) || { echo "0 passed, 1 failed"; exit 1; }
 ( cd Autopack.Web && npx vitest run --reporter=default --reporter=junit --outputFile.junit="$results/web-junit.xml" )

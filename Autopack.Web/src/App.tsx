@@ -1,5 +1,4 @@
-import { useState } from 'react';
-import { auth } from './api/client';
+import { auth, useSignedIn } from './api/auth';
 import { Approvals } from './pages/Approvals';
 import { CreateRun } from './pages/CreateRun';
 import { KillSwitches } from './pages/KillSwitches';
@@ -8,22 +7,23 @@ import { RunDetail } from './pages/RunDetail';
 import { Runs } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
 import { SystemPage } from './pages/SystemPage';
-import { navigate, usePath } from './router';
+import { Link, navigate, runIdOf, usePath } from './router';
 
 const nav = [['/runs', 'Runs'], ['/approvals', 'Approvals'], ['/kill-switches', 'Kill switches'], ['/outbox', 'Outbox'], ['/system', 'System']] as const;
 
 export function App() {
   const path = usePath();
-  const [signedIn, setSignedIn] = useState(auth.token !== null);
-  if (!signedIn) return <main><SignIn onSignedIn={() => { setSignedIn(true); if (path === '/' || path === '/signin') navigate('/runs'); }} /></main>;
+  const signedIn = useSignedIn();
+  // Signed out (by the button or a 401), the same path shows the sign-in page and, once signed in, that page again.
+  if (!signedIn) return <main><SignIn onSignedIn={() => { if (path === '/' || path === '/signin') navigate('/runs'); }} /></main>;
   return (
     <>
       <nav className="top">
         <strong>Autopack</strong>
         {nav.map(([href, label]) => (
-          <a key={href} href={href} className={path.startsWith(href) ? 'active' : ''} onClick={(e) => { e.preventDefault(); navigate(href); }}>{label}</a>
+          <Link key={href} to={href} className={path.startsWith(href) ? 'active' : ''}>{label}</Link>
         ))}
-        <button className="plain" onClick={() => { auth.set(null); setSignedIn(false); }}>Sign out</button>
+        <button className="plain" onClick={() => auth.set(null)}>Sign out</button>
       </nav>
       <main>{route(path)}</main>
     </>
@@ -32,8 +32,8 @@ export function App() {
 
 function route(path: string) {
   if (path === '/runs/new') return <CreateRun />;
-  const run = /^\/runs\/([^/]+)$/.exec(path);
-  if (run) return <RunDetail runId={decodeURIComponent(run[1])} />;
+  const runId = runIdOf(path);
+  if (runId !== null) return <RunDetail runId={runId} />;
   if (path.startsWith('/approvals')) return <Approvals />;
   if (path.startsWith('/kill-switches')) return <KillSwitches />;
   if (path.startsWith('/outbox')) return <Outbox />;

@@ -1,8 +1,12 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type DependencyList, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
+import type { PhaseState, RunState } from '../api/types';
 
-/** Loads data and renders the three states every page needs: loading, error, loaded (with empty as the caller decides). */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = [], refreshMs = 0) {
+/**
+ * Loads data and renders the three states every page needs: loading, error, loaded (with empty as the caller decides).
+ * `deps` works like useEffect's: the linter checks it at each call site (additionalHooks in eslint.config.js).
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: DependencyList, refreshMs = 0) {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
@@ -10,14 +14,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = [], refresh
     let live = true;
     load().then((d) => { if (live) { setData(d); setError(null); } }, (e: unknown) => { if (live) setError(messageOf(e)); });
     return () => { live = false; };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller's deps stand for `load`; the rule checks them where useLoad is called.
   }, [...deps, tick]);
   useEffect(() => {
     if (!refreshMs) return;
     const t = setInterval(() => setTick((n) => n + 1), refreshMs);
     return () => clearInterval(t);
   }, [refreshMs]);
-  return { data, error, reload: () => setTick((n) => n + 1), setData };
+  // Stable, so effects that call it do not resubscribe on every render.
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, reload, setData };
 }
 
 export function messageOf(e: unknown): string {
@@ -26,12 +32,13 @@ export function messageOf(e: unknown): string {
 }
 
 export function Loading() { return <p className="muted" role="status">Loading…</p>; }
+/** Every error the dashboard shows: the message (with the problem code, see messageOf) and, for a failed load, a retry. */
 export function ErrorBox({ message, onRetry }: { message: string; onRetry?: () => void }) {
-  return <div className="error" role="alert">{message} {onRetry && <button onClick={onRetry}>Retry</button>}</div>;
+  return <div className="error" role="alert">{message}{onRetry && <> <button onClick={onRetry}>Retry</button></>}</div>;
 }
 export function Empty({ children }: { children: ReactNode }) { return <p className="empty">{children}</p>; }
 
-export function StateBadge({ state }: { state: string }) { return <span className={`badge s-${state.toLowerCase()}`}>{state}</span>; }
+export function StateBadge({ state }: { state: RunState | PhaseState }) { return <span className={`badge s-${state.toLowerCase()}`}>{state}</span>; }
 
 export function ProgressBar({ percent }: { percent: number }) {
   return <div className="bar" role="progressbar" aria-valuenow={percent} aria-valuemin={0} aria-valuemax={100}><div style={{ width: `${percent}%` }} /></div>;

@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { api, post } from '../api/client';
-import type { Approval } from '../api/types';
+import type { Approval, Items } from '../api/types';
 import { Empty, ErrorBox, Loading, messageOf, useLoad } from '../components/ui';
 
 /** Pending approvals, large buttons: made to be used on a phone. */
 export function Approvals() {
-  const { data, error, reload } = useLoad(() => api<{ items: Approval[] }>('/approvals?status=PENDING'), [], 3000);
+  const { data, error, reload } = useLoad(() => api<Items<Approval>>('/approvals?status=PENDING'), [], 3000);
   const [actionError, setActionError] = useState<string | null>(null);
   if (error) return <ErrorBox message={error} onRetry={reload} />;
   if (!data) return <Loading />;
@@ -16,7 +16,7 @@ export function Approvals() {
   return (
     <section>
       <h2>Approvals</h2>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && <ErrorBox message={actionError} />}
       {data.items.length === 0 ? <Empty>Nothing is waiting for a decision.</Empty> : data.items.map((a) => (
         <article key={a.approval_id} className="card approval" data-approval={a.approval_id}>
           <h3>{a.kind.replace(/_/g, ' ').toLowerCase()} · run {a.run_id}{a.phase_id ? ` / ${a.phase_id}` : ''}</h3>

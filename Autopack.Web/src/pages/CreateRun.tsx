@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { ApiError, post } from '../api/client';
 import type { Run } from '../api/types';
-import { messageOf } from '../components/ui';
-import { navigate } from '../router';
+import { ErrorBox, messageOf } from '../components/ui';
+import { navigate, runPath } from '../router';
 
 const example = JSON.stringify({
   name: 'Add a greeting', repo_path: '/path/to/repo',
@@ -25,7 +25,7 @@ export function CreateRun() {
     setBusy(true);
     try {
       const run = await post<Run>('/runs', plan);
-      navigate(`/runs/${run.run_id}`);
+      navigate(runPath(run.run_id));
     } catch (e) {
       if (e instanceof ApiError && e.problem.errors) setErrors(e.problem.errors);
       setMessage(messageOf(e));
@@ -42,7 +42,7 @@ export function CreateRun() {
         if (f) setText(await f.text());
       }} />
       <textarea aria-label="Plan" value={text} onChange={(e) => setText(e.target.value)} rows={18} spellCheck={false} />
-      {message && <div className="error" role="alert">{message}</div>}
+      {message && <ErrorBox message={message} />}
       {errors && <ul className="field-errors" aria-label="Plan errors">
         {Object.entries(errors).map(([field, msgs]) => <li key={field}><code>{field}</code>: {msgs.join('; ')}</li>)}
       </ul>}

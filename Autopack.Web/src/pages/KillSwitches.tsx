@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { api, put } from '../api/client';
-import type { KillSwitch } from '../api/types';
+import type { Items, KillSwitch } from '../api/types';
 import { ErrorBox, Loading, messageOf, useLoad } from '../components/ui';
 
 export function KillSwitches() {
-  const { data, error, reload } = useLoad(() => api<{ items: KillSwitch[] }>('/kill-switches'));
+  const { data, error, reload } = useLoad(() => api<Items<KillSwitch>>('/kill-switches'), []);
   const [actionError, setActionError] = useState<string | null>(null);
   if (error) return <ErrorBox message={error} onRetry={reload} />;
   if (!data) return <Loading />;
@@ -12,7 +12,7 @@ export function KillSwitches() {
     <section>
       <h2>Kill switches</h2>
       <p className="muted">Stored in the database: every API replica and executor sees a change within seconds. Admins only.</p>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && <ErrorBox message={actionError} />}
       <ul className="switches">
         {data.items.map((k) => (
           <li key={k.name}>

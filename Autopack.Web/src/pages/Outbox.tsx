@@ -1,13 +1,11 @@
 import { useState } from 'react';
 import { api, post } from '../api/client';
+import type { DeadLetter, Items, OutboxStats } from '../api/types';
 import { Empty, ErrorBox, Loading, messageOf, useLoad } from '../components/ui';
 
-interface Stats { by_status: Record<string, number>; oldest_pending_age_seconds: number | null; stuck: number }
-interface Dead { id: number; message_id: string; type: string; destination: string; attempts: number; last_error: string | null; dead_at: string; replayed_at: string | null }
-
 export function Outbox() {
-  const stats = useLoad(() => api<Stats>('/admin/outbox/stats'), [], 5000);
-  const dlq = useLoad(() => api<{ items: Dead[] }>('/admin/dlq'), [], 5000);
+  const stats = useLoad(() => api<OutboxStats>('/admin/outbox/stats'), [], 5000);
+  const dlq = useLoad(() => api<Items<DeadLetter>>('/admin/dlq'), [], 5000);
   const [actionError, setActionError] = useState<string | null>(null);
   const retry = async (path: string) => {
     try { await post(path); dlq.reload(); stats.reload(); } catch (e) { setActionError(messageOf(e)); }
@@ -20,7 +18,7 @@ export function Outbox() {
           <span><strong>{stats.data.stuck}</strong> stuck</span>
           <span>oldest pending: {stats.data.oldest_pending_age_seconds ?? '–'} s</span></p>)}
       <header className="row"><h3>Dead letters</h3><button onClick={() => retry('/admin/dlq/retry-all')}>Retry all</button></header>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && <ErrorBox message={actionError} />}
       {dlq.error ? <ErrorBox message={dlq.error} onRetry={dlq.reload} /> : !dlq.data ? <Loading /> : dlq.data.items.length === 0 ? <Empty>No dead letters.</Empty> : (
         <table><thead><tr><th>Type</th><th>To</th><th>Attempts</th><th>Last error</th><th>Dead at</th><th /></tr></thead>
           <tbody>{dlq.data.items.map((d) => (

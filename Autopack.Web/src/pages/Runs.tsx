@@ -1,7 +1,7 @@
 import { api } from '../api/client';
 import type { RunPage } from '../api/types';
 import { Empty, ErrorBox, Loading, ProgressBar, StateBadge, useLoad } from '../components/ui';
-import { navigate } from '../router';
+import { Link, navigate, runPath } from '../router';
 
 export function Runs() {
   const { data, error, reload } = useLoad(() => api<RunPage>('/runs?page_size=50'), [], 3000);
@@ -15,8 +15,9 @@ export function Runs() {
           <thead><tr><th>Run</th><th>State</th><th>Progress</th><th>Tokens</th><th>Created</th></tr></thead>
           <tbody>
             {data.items.map((r) => (
-              <tr key={r.run_id} onClick={() => navigate(`/runs/${r.run_id}`)} className="link">
-                <td><a href={`/runs/${r.run_id}`} onClick={(e) => { e.preventDefault(); navigate(`/runs/${r.run_id}`); }}>{r.name}</a><div className="muted">{r.run_id}</div></td>
+              // The whole row is clickable; a click on the link is the link's (one history entry; ctrl-click opens a tab).
+              <tr key={r.run_id} onClick={(e) => { if (!(e.target as Element).closest('a')) navigate(runPath(r.run_id)); }} className="link">
+                <td><Link to={runPath(r.run_id)}>{r.name}</Link><div className="muted">{r.run_id}</div></td>
                 <td><StateBadge state={r.state} /></td>
                 <td><ProgressBar percent={r.progress.percent} /> {r.progress.completed}/{r.progress.total}</td>
                 <td>{r.tokens_used.toLocaleString()} / {r.token_cap.toLocaleString()}</td>

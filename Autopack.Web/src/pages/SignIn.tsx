@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { auth, post } from '../api/client';
-import { messageOf } from '../components/ui';
+import type { LoginResponse } from '../api/types';
+import { ErrorBox, messageOf } from '../components/ui';
 
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [username, setUsername] = useState('');
@@ -11,7 +12,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     e.preventDefault();
     setBusy(true);
     try {
-      const r = await post<{ access_token: string }>('/auth/login', { username, password });
+      const r = await post<LoginResponse>('/auth/login', { username, password });
       auth.set(r.access_token);
       onSignedIn();
     } catch (err) {
@@ -25,7 +26,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       <h1>Autopack</h1>
       <label>Username <input name="username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required /></label>
       <label>Password <input name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" required /></label>
-      {error && <div className="error" role="alert">{error}</div>}
+      {error && <ErrorBox message={error} />}
       <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
     </form>
   );

@@ -1,10 +1,10 @@
 import { api } from '../api/client';
-import type { Health } from '../api/types';
+import type { Health, VersionInfo } from '../api/types';
 import { ErrorBox, Loading, useLoad } from '../components/ui';
 
 export function SystemPage() {
   const health = useLoad(() => api<Health>('/health'), [], 5000);
-  const version = useLoad(() => api<{ version: string; commit: string; build_time: string }>('/version'));
+  const version = useLoad(() => api<VersionInfo>('/version'), []);
   if (health.error) return <ErrorBox message={health.error} onRetry={health.reload} />;
   if (!health.data) return <Loading />;
   const h = health.data;

@@ -1,27 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { Runs } from '../pages/Runs';
 import { CreateRun } from '../pages/CreateRun';
 import { Approvals } from '../pages/Approvals';
 import { KillSwitches } from '../pages/KillSwitches';
+import { RunDetail } from '../pages/RunDetail';
+import type { Phase, PhaseStateData, Run } from '../api/types';
+import { fakeApi } from './fakeApi';
 
-type Handler = (url: string, init?: RequestInit) => { status: number; body?: unknown };
-let handler: Handler;
-const calls: { url: string; init?: RequestInit }[] = [];
-
-beforeEach(() => {
-  calls.length = 0;
-  vi.stubGlobal('fetch', vi.fn(async (url: string, init?: RequestInit) => {
-    calls.push({ url, init });
-    const r = handler(url, init);
-    return new Response(r.body === undefined ? '' : JSON.stringify(r.body), { status: r.status });
-  }));
-});
-afterEach(() => { cleanup(); vi.unstubAllGlobals(); });
+const calls = fakeApi.calls;
 
 describe('Runs page', () => {
   it('shows loading, then the empty state', async () => {
-    handler = () => ({ status: 200, body: { items: [], total: 0, page: 1, page_size: 50 } });
+    fakeApi.handler = () => ({ status: 200, body: { items: [], total: 0, page: 1, page_size: 50 } });
     render(<Runs />);
     expect(screen.getByRole('status').textContent).toContain('Loading');
     expect(await screen.findByText(/No runs yet/)).toBeTruthy();
@@ -29,7 +20,7 @@ describe('Runs page', () => {
   });
 
   it('shows the API error with its code and a retry', async () => {
-    handler = () => ({ status: 503, body: { status: 503, code: 'database_unavailable', detail: 'The database cannot be reached.' } });
+    fakeApi.handler = () => ({ status: 503, body: { status: 503, code: 'database_unavailable', detail: 'The database cannot be reached.' } });
     render(<Runs />);
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('database_unavailable');
@@ -39,7 +30,7 @@ describe('Runs page', () => {
 
 describe('Create run page', () => {
   it('shows the API validation errors next to the plan, per field', async () => {
-    handler = () => ({ status: 422, body: { status: 422, code: 'validation_failed', detail: 'The run plan is not consistent.', errors: { 'phases[0].tier_id': ["unknown tier 'T9'"] } } });
+    fakeApi.handler = () => ({ status: 422, body: { status: 422, code: 'validation_failed', detail: 'The run plan is not consistent.', errors: { 'phases[0].tier_id': ["unknown tier 'T9'"] } } });
     render(<CreateRun />);
     fireEvent.click(screen.getByText('Create run'));
     const list = await screen.findByLabelText('Plan errors');
@@ -49,7 +40,7 @@ describe('Create run page', () => {
   });
 
   it('refuses text that is not JSON without calling the API', async () => {
-    handler = () => ({ status: 500 });
+    fakeApi.handler = () => ({ status: 500 });
     render(<CreateRun />);
     fireEvent.change(screen.getByLabelText('Plan'), { target: { value: '{oops' } });
     fireEvent.click(screen.getByText('Create run'));
@@ -61,7 +52,7 @@ describe('Create run page', () => {
 describe('Approvals page', () => {
   it('approves a pending approval through the API', async () => {
     let decided = false;
-    handler = (url) => url.endsWith('/approve')
+    fakeApi.handler = (url) => url.endsWith('/approve')
       ? (decided = true, { status: 200, body: {} })
       : { status: 200, body: { items: decided ? [] : [{ approval_id: 'apr_1', run_id: 'r', phase_id: 'P1', kind: 'SCOPE_VIOLATION', reason: 'touches x', diff: '+a', status: 'PENDING', expires_at: new Date().toISOString(), created_at: '' }] } };
     render(<Approvals />);
@@ -73,7 +64,7 @@ describe('Approvals page', () => {
 
 describe('Kill switches page', () => {
   it('toggles a switch with PUT and shows a 403 as an error', async () => {
-    handler = (url, init) => init?.method === 'PUT'
+    fakeApi.handler = (url, init) => init?.method === 'PUT'
       ? { status: 403, body: { status: 403, code: 'forbidden', title: 'Forbidden' } }
       : { status: 200, body: { items: [{ name: 'disable_all', enabled: false, reason: null, updated_by: null, updated_at: null }] } };
     render(<KillSwitches />);
@@ -82,5 +73,37 @@ describe('Kill switches page', () => {
     const put = calls.find((c) => c.init?.method === 'PUT')!;
     expect(put.url).toBe('/api/kill-switches/disable_all');
     expect(JSON.parse(String(put.init!.body)).enabled).toBe(true);
+  });
+});
+
+describe('Run page', () => {
+  const phase: Phase = {
+    phase_id: 'P1', tier_id: 'T1', name: 'Greeting', description: '', index: 0, state: 'EXECUTING', complexity: 'low',
+    scope: { paths: [], read_only_context: [] }, test_command: null, attempts: 1, max_attempts: 5, failure_reason: null, status_reason: null,
+    tokens_used: 0, commit_sha: null, claimed_by: 'ex-1', started_at: null, completed_at: null,
+  };
+  const run: Run = {
+    run_id: 'r 1', name: 'Greeting run', state: 'RUNNING', repo_path: null, branch: null, token_cap: 100, tokens_used: 0, max_phases: 25,
+    max_duration_minutes: 120, pause_reason: null, failure_reason: null, created_at: '', started_at: null, completed_at: null,
+    progress: { total: 1, completed: 0, failed: 0, executing: 1, queued: 0, percent: 0 }, tiers: [{ tier_id: 'T1', name: 'Only tier', description: '', index: 0 }],
+    phases: [phase],
+  };
+  const complete: PhaseStateData = { run_id: 'r 1', phase_id: 'P1', state: 'COMPLETE', previous_state: 'EXECUTING', failure_reason: null, status_reason: null, note: null,
+    attempts: 1, max_attempts: 5, claimed_by: null, commit_sha: 'abc', tokens_used: 9 };
+
+  it('turns a phase COMPLETE from its live event and then loads the run again', async () => {
+    // Like the API: the state has changed by the time its event is streamed.
+    let current = run;
+    fakeApi.handler = (url) => {
+      if (url === '/api/runs/r%201/events') {
+        current = { ...run, phases: [{ ...phase, ...complete, completed_at: '2026-12-01T00:00:09Z' }] };
+        return { status: 200, text: `: connected\n\nid: 1\nevent: phase.state\ndata: ${JSON.stringify(complete)}\n\n` };
+      }
+      if (url === '/api/runs/r%201/usage') return { status: 200, body: { total_tokens: 0, by_model: [], timeline: [] } };
+      return { status: 200, body: current };
+    };
+    render(<RunDetail runId="r 1" />);
+    await waitFor(() => expect(document.querySelector('[data-phase="P1"] .badge')?.textContent).toBe('COMPLETE'));
+    await waitFor(() => expect(calls.filter((c) => c.url === '/api/runs/r%201')).toHaveLength(2));
   });
 });
