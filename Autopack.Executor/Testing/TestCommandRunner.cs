@@ -6,6 +6,14 @@ namespace Autopack.Executor.Testing;
 public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration)
 {
     public bool Passed => ExitCode == 0 && !TimedOut;
+
+    /// <summary>The last <paramref name="lines"/> lines of the output, at most <paramref name="maxChars"/> characters (the end holds the failure).</summary>
+    public string Tail(int lines, int maxChars)
+    {
+        var all = Output.TrimEnd('\n').Split('\n');
+        var tail = string.Join('\n', all[Math.Max(0, all.Length - lines)..]);
+        return tail.Length <= maxChars ? tail : tail[^maxChars..];
+    }
 }
 
 /// <summary>

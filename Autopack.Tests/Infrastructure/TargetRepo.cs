@@ -44,9 +44,11 @@ public sealed class TargetRepo : IDisposable
         return stdout.Trim();
     }
 
-    /// <summary>Commit subjects on a branch newest first, excluding the initial commit.</summary>
-    public IReadOnlyList<string> Log(string branch) =>
-        Git("log", branch, "--format=%s").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "initial").ToList();
+    /// <summary>Commit subjects on a branch newest first, excluding the initial commit (none when the branch does not exist).</summary>
+    public IReadOnlyList<string> Log(string branch) => !HasBranch(branch) ? []
+        : Git("log", branch, "--format=%s").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "initial").ToList();
+
+    public bool HasBranch(string branch) => Git("branch", "--list", branch).Length > 0;
 
     public string Show(string branch, string path) => Git("show", $"{branch}:{path}");
 
