@@ -252,8 +252,39 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         return withResults with { Succeeded = true, CommitSha = sha };
     }
 
-    private Task<ModelCallResult> CallModelAsync(ClaimedPhase claim, EscalationStep step, IList<ChatMessage> messages, ChatOptions chat, Stopwatch clock,
-        CancellationToken ct) => router.CallAsync(step, messages, chat, ct);
+    /// <summary>
+    /// A model call that outlasts an outage: when every provider of the rung is down, the attempt waits (lease kept,
+    /// wall clock paused, <c>status_reason</c> naming the providers and until when) and calls again then. An outage is
+    /// not the phase's fault, so it never counts an attempt or fails the run.
+    /// </summary>
+    private async Task<ModelCallResult> CallModelAsync(ClaimedPhase claim, EscalationStep step, IList<ChatMessage> messages, ChatOptions chat,
+        Stopwatch clock, CancellationToken ct)
+    {
+        var waited = false;
+        while (true)
+        {
+            try
+            {
+                var result = await router.CallAsync(step, messages, chat, ct);
+                if (waited) await ledger.SetStatusReasonAsync(claim, null, ct);
+                return result;
+            }
+            catch (ModelUnavailableException ex)
+            {
+                var wait = ex.RetryAt - time.GetUtcNow();
+                if (wait < TimeSpan.FromSeconds(1)) wait = TimeSpan.FromSeconds(1);
+                var until = time.GetUtcNow() + wait;
+                logger.LogWarning(ex, "Phase {Phase} waits for a model provider until {Until:HH:mm:ss}Z", claim.PhaseId, until);
+                await ledger.SetStatusReasonAsync(claim,
+                    $"waiting: model unavailable: {string.Join("; ", ex.Outages)}; retrying at {until.UtcDateTime:HH:mm:ss}Z", ct);
+                waited = true;
+                clock.Stop();
+                try { await Task.Delay(wait, time, ct); }
+                finally { clock.Start(); }
+                await EnsureNoKillSwitchAsync(ct);
+            }
+        }
+    }
 
     /// <summary>Kill switches, cancellation and budgets, checked before every model call.</summary>
     private async Task BeforeModelCallAsync(ClaimedPhase claim, Stopwatch clock, CancellationToken ct)

@@ -46,7 +46,7 @@ public sealed class ExecutorHarness : IAsyncDisposable
 
     public static async Task<ExecutorHarness> CreateAsync(Func<ScriptedRequest, ScriptedAnswer> answer,
         Func<ExecutorOptions, ExecutorOptions>? tune = null, ModelOptions? models = null, string provider = TestDatabase.Postgres,
-        ITestOutputHelper? output = null)
+        ITestOutputHelper? output = null, IChatClientFactory? chatClients = null)
     {
         var db = await TestDatabase.CreateAsync(provider);
         var repo = TargetRepo.CreateGreeting();
@@ -75,7 +75,7 @@ public sealed class ExecutorHarness : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<KillSwitchReader>();
         services.AddExecutorCore(options, models ?? ScriptedModels(), settings);
-        services.AddSingleton<IChatClientFactory>(new ScriptedChatClientFactory(script));
+        services.AddSingleton(chatClients ?? new ScriptedChatClientFactory(script));
         return new ExecutorHarness { Db = db, Repo = repo, Script = script, Services = services.BuildServiceProvider(), Options = options, Logs = logs };
     }
 
