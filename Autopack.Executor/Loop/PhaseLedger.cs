@@ -65,12 +65,15 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     {
         await using var db = dbFactory.Create();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
-        EnsureHeld(phase, claim);
+        // Counted with a conditional update: a requeue of an expired lease racing this one wins or waits, never both.
+        var now = Now;
+        var counted = await db.Phases
+            .Where(p => p.Id == claim.PhaseRowId && p.ClaimedBy == claim.WorkerId && PhaseClaimer.InFlight.Contains(p.State))
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Attempts, p => p.Attempts + 1).SetProperty(p => p.UpdatedAt, now), ct);
+        if (counted != 1) throw new PhaseStopException(StopKind.LeaseLost, "the phase is no longer held by this executor");
+        var phase = await db.Phases.AsNoTracking().SingleAsync(p => p.Id == claim.PhaseRowId, ct);
         var number = (await Attempts(db, claim).MaxAsync(a => (int?)a.Number, ct) ?? 0) + 1;
-        phase.Attempts++;
-        phase.UpdatedAt = Now;
-        db.PhaseAttempts.Add(new PhaseAttempt { RunId = claim.RunId, PhaseId = claim.PhaseId, Number = number, StartedAt = phase.UpdatedAt });
+        db.PhaseAttempts.Add(new PhaseAttempt { RunId = claim.RunId, PhaseId = claim.PhaseId, Number = number, StartedAt = now });
         var payload = new { run_id = claim.RunId, phase_id = claim.PhaseId, number, outcome = AttemptStatus.Running, executor = claim.WorkerId };
         await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
         OutboxWriter.Publish(db, EventTypes.PhaseAttempt, payload, claim.RunId);

@@ -221,7 +221,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
             var remaining = options.PhaseTimeout - clock.Elapsed;
             var timeout = remaining < options.TestTimeout ? remaining : options.TestTimeout;
             if (timeout <= TimeSpan.Zero) return AttemptOutcome.Fail(ReasonCodes.Timeout, "The phase ran out of wall-clock time.", terminal: true);
-            tests = await TestCommandRunner.RunAsync(phase.TestCommand, worktree.Path, timeout, options.TestOutputMaxChars, ct);
+            tests = await TestCommandRunner.RunAsync(phase.TestCommand, worktree.Path, timeout, options.TestOutputMaxChars, ct,
+                RunWorkspace.TestGroupRecord(worktree.Path));
             await ledger.RecordTestsAsync(claim, number, tests, ct);
             if (!tests.Passed)
                 return AttemptOutcome.Fail(tests.TimedOut ? ReasonCodes.Timeout : ReasonCodes.CiFailed,

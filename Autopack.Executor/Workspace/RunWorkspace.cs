@@ -79,8 +79,13 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
         return true;
     }
 
+    /// <summary>Where the test command's process group is recorded while it runs (beside the worktree, not in it).</summary>
+    public static string TestGroupRecord(string worktreePath) => worktreePath.TrimEnd('/') + ".test-pgid";
+
     public async Task RemoveWorktreeAsync(string path)
     {
+        // A test command of an executor killed mid-run may still work in it: kill those before reusing the folder.
+        Testing.ProcessGroup.KillLeftovers(TestGroupRecord(path), path);
         if (!Directory.Exists(path)) return;
         await Git.RunAsync(RepoPath, ["worktree", "remove", "--force", "--force", path]);
         if (Directory.Exists(path))
