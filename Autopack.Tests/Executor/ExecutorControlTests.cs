@@ -246,10 +246,12 @@ public class ExecutorControlTests(ITestOutputHelper output)
     {
         await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve
             : new ScriptedAnswer(ModelScript.GreetFix, PromptTokens: 1500, CompletionTokens: 100),
-            tune: o => o with { PhaseTokenCap = 1_000 });
+            tune: o => o with { PhaseTokenCap = 1_000, KeepEmptyBranches = true });
         await h.SeedAsync("run-cap", new PhaseSpec("P1", "T1", ["greet.sh"]));
         h.Start();
         await h.WaitForRunAsync("run-cap", RunState.Failed);
+        await h.StopAsync(); // the runner has finished, housekeeping included
+        Assert.True(h.Repo.HasBranch("autopack/run-cap"), "AUTOPACK_KEEP_EMPTY_BRANCHES=1 keeps the empty branch");
         var phase = (await h.PhasesAsync("run-cap"))[0];
         Assert.Equal(("BUDGET_EXHAUSTED", 1600L), (phase.FailureReason, phase.TokensUsed));
         Assert.Empty(h.Script.For("auditor"));
