@@ -40,6 +40,7 @@ public static class ExecutorServiceExtensions
         services.AddSingleton<PromptBuilder>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<PhaseLedger>();
+        services.AddSingleton<LeaseWatcher>();
         services.AddSingleton<PhaseRunner>();
         services.AddSingleton<ExecutorLoop>();
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => CreateEmbedder(options, models));

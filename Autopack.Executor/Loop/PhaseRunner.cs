@@ -23,7 +23,7 @@ namespace Autopack.Executor.Loop;
 /// back and the model escalated, budgets, approvals, kill switches and cancellation. All state lives in the
 /// database, so another executor can pick the phase up after a crash.
 /// </summary>
-public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claimer, PhaseLedger ledger, ExecutorOptions options, ModelRouter router,
+public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher leases, PhaseLedger ledger, ExecutorOptions options, ModelRouter router,
     PromptBuilder prompts, UsageRecorder usage, PhaseMemory memory, KillSwitchReader killSwitches, TimeProvider time,
     ILogger<PhaseRunner> logger)
 {
@@ -34,7 +34,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["run_id"] = claim.RunId, ["phase_id"] = claim.PhaseId });
         using var work = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var watch = new PhaseWatch();
-        var watcher = WatchAsync(claim, watch, work);
+        var watcher = leases.WatchAsync(claim, watch, work);
         PhaseWorktree? worktree = null;
         RunWorkspace? workspace = null;
         try
@@ -405,41 +405,6 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
         }
     }
 
-    /// <summary>Renews the lease and watches the run: cancellation stops the attempt (and kills its test process) within about a second.</summary>
-    private async Task WatchAsync(ClaimedPhase claim, PhaseWatch watch, CancellationTokenSource work)
-    {
-        var renewEvery = options.Lease / 3;
-        var lastRenew = time.GetUtcNow();
-        var period = TimeSpan.FromMilliseconds(Math.Min(1000, renewEvery.TotalMilliseconds / 2));
-        while (!work.IsCancellationRequested)
-        {
-            try { await Task.Delay(period, time, work.Token); } catch (OperationCanceledException) { return; }
-            try
-            {
-                await using var db = dbFactory.Create();
-                if (time.GetUtcNow() - lastRenew >= renewEvery)
-                {
-                    if (!await claimer.RenewAsync(db, claim, options.Lease, work.Token))
-                    {
-                        watch.Signal(StopKind.LeaseLost, "the lease was lost (requeued by another executor or changed by an operator)");
-                        await work.CancelAsync();
-                        return;
-                    }
-                    lastRenew = time.GetUtcNow();
-                }
-                var state = await db.Runs.Where(r => r.Id == claim.RunId).Select(r => r.State).SingleAsync(work.Token);
-                if (state == RunState.Cancelled)
-                {
-                    watch.Signal(StopKind.Cancelled, "run cancelled");
-                    await work.CancelAsync();
-                    return;
-                }
-            }
-            catch (OperationCanceledException) { return; }
-            catch (Exception ex) { logger.LogWarning(ex, "Lease/run watch failed: {Error}", ex.GetBaseException().Message); }
-        }
-    }
-
     /// <summary>
     /// A stop never costs an attempt: kill switch and shutdown put the phase back in the queue with the interrupted
     /// attempt STOPPED (not counted, its model answer kept); a cancel fails the phase; a lost lease is someone else's.
@@ -470,14 +435,6 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, PhaseClaimer claim
     }
 
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..max] + "…";
-
-    /// <summary>Why the attempt was stopped from outside (set by the watcher before it cancels).</summary>
-    private sealed class PhaseWatch
-    {
-        public StopKind? Stop { get; private set; }
-        public string? StopReason { get; private set; }
-        public void Signal(StopKind kind, string reason) { StopReason = reason; Stop = kind; }
-    }
 }
 
 /// <summary>A budget ran out before a model call (phase token cap, wall clock, run duration): the phase fails with the reason.</summary>
