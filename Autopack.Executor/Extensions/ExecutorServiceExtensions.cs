@@ -41,6 +41,7 @@ public static class ExecutorServiceExtensions
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<PhaseLedger>();
         services.AddSingleton<LeaseWatcher>();
+        services.AddSingleton<ApprovalGate>();
         services.AddSingleton<PhaseRunner>();
         services.AddSingleton<ExecutorLoop>();
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => CreateEmbedder(options, models));

@@ -23,7 +23,7 @@ namespace Autopack.Executor.Loop;
 /// back and the model escalated, budgets, approvals, kill switches and cancellation. All state lives in the
 /// database, so another executor can pick the phase up after a crash.
 /// </summary>
-public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher leases, PhaseLedger ledger, ExecutorOptions options, ModelRouter router,
+public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher leases, PhaseLedger ledger, ApprovalGate approvals, ExecutorOptions options, ModelRouter router,
     PromptBuilder prompts, UsageRecorder usage, PhaseMemory memory, KillSwitchReader killSwitches, TimeProvider time,
     ILogger<PhaseRunner> logger)
 {
@@ -207,7 +207,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
         if (decision.Verdict == ScopeVerdict.NeedsApproval)
         {
             var kind = decision.LargeDeletion ? ApprovalKind.LargeDeletion : ApprovalKind.ScopeViolation;
-            if (!await AwaitApprovalAsync(claim, kind, decision.Reason, diff.Text, clock, ct))
+            if (!await approvals.AwaitAsync(claim, kind, decision.Reason, diff.Text, clock, ct))
                 return AttemptOutcome.Fail(ReasonCodes.ApprovalRejected, $"{decision.Reason} A human rejected it (or it expired).", terminal: true) with { Diff = diff.Text };
         }
 
@@ -241,7 +241,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
         if (verdict.Verdict == Verdict.Reject)
             return withResults with { Reason = ReasonCodes.AuditorRejected, Feedback = "The auditor rejected the change: " + verdict.Notes };
         if (verdict.Verdict == Verdict.Escalate
-            && !await AwaitApprovalAsync(claim, ApprovalKind.AuditorEscalate, "The auditor escalated: " + Clip(verdict.Notes, 500), diff.Text, clock, ct))
+            && !await approvals.AwaitAsync(claim, ApprovalKind.AuditorEscalate, "The auditor escalated: " + Clip(verdict.Notes, 500), diff.Text, clock, ct))
             return withResults with { Reason = ReasonCodes.ApprovalRejected, Feedback = "The auditor escalated and a human rejected it (or it expired).", Terminal = true };
 
         // Quality gate: tests passed (or none), the auditor approved (or a human did), and the diff changed something.
@@ -370,39 +370,6 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
         await db.Phases.Where(p => p.Id == phaseRowId).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: run paused (" + (run.PauseReason ?? reason) + ")"), ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-    }
-
-    /// <summary>Creates the approval (with its event and outbox message) and waits for a decision; expiry or reject = false (fail closed).</summary>
-    private async Task<bool> AwaitApprovalAsync(ClaimedPhase claim, ApprovalKind kind, string reason, string diff, Stopwatch clock,
-        CancellationToken ct)
-    {
-        ApprovalRequest approval;
-        await using (var db = dbFactory.Create())
-        {
-            approval = await ApprovalWorkflow.RequestAsync(db, claim.RunId, claim.PhaseId, kind, reason, diff, options.ApprovalTtl, ct);
-            await db.Phases.Where(p => p.Id == claim.PhaseRowId)
-                .ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, $"waiting for approval {approval.Id}: {Clip(reason, 300)}"), ct);
-        }
-        logger.LogInformation("Waiting for approval {Approval} ({Kind}): {Reason}", approval.Id, kind, reason);
-        clock.Stop();
-        try
-        {
-            while (true)
-            {
-                await using var db = dbFactory.Create();
-                var current = await db.Approvals.AsNoTracking().SingleAsync(a => a.Id == approval.Id, ct);
-                if (current.Status == ApprovalStatus.Approved) return true;
-                if (current.Status is ApprovalStatus.Rejected or ApprovalStatus.Expired) return false;
-                if (current.ExpiresAt <= time.GetUtcNow().UtcDateTime) return false; // the sweeper may be late; we are not
-                await Task.Delay(options.ApprovalPollInterval, time, ct);
-            }
-        }
-        finally
-        {
-            clock.Start();
-            await using var db = dbFactory.Create();
-            await db.Phases.Where(p => p.Id == claim.PhaseRowId).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, (string?)null), CancellationToken.None);
-        }
     }
 
     /// <summary>
