@@ -56,7 +56,10 @@ public sealed class RunControl(IAutopackDbFactory dbFactory)
             return (Outcome.Conflict, $"The run is {EnumNames.ToWire(run.State)}; its phases cannot be retried.");
         var now = DateTime.UtcNow;
         await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: "retried by operator", ct: ct);
+        // A fresh round: the count restarts, the attempt rows keep numbering after the old ones (the executor numbers them).
         phase.Attempts = 0;
+        phase.ErrorReleases = 0;
+        phase.NotBefore = null;
         phase.StatusReason = null;
         foreach (var waiting in await db.Phases.Where(p => p.RunId == runId && p.State == PhaseState.Queued && p.StatusReason != null).ToListAsync(ct))
             waiting.StatusReason = null;

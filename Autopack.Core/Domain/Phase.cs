@@ -22,6 +22,10 @@ public class Phase
     public string? FailureReason { get; set; }
     /// <summary>Why a phase is waiting (e.g. no model provider configured); shown in the API and dashboard.</summary>
     public string? StatusReason { get; set; }
+    /// <summary>Not claimed before this time: the backoff after an executor error (see <see cref="ErrorReleases"/>).</summary>
+    public DateTime? NotBefore { get; set; }
+    /// <summary>Releases in a row without an attempt outcome (executor errors); bounded, then the phase fails. Reset by an attempt outcome or a retry.</summary>
+    public int ErrorReleases { get; set; }
     public long TokensUsed { get; set; }
     public string? CommitSha { get; set; }
     public string? ClaimedBy { get; set; }

@@ -11,6 +11,8 @@ public static class EventTypes
     public const string RunCancelled = "run.cancelled";
     public const string PhaseState = "phase.state";
     public const string PhaseAttempt = "phase.attempt";
+    /// <summary>A test command finished: exit code, duration, the tail of its output.</summary>
+    public const string PhaseTests = "phase.tests";
     public const string ApprovalRequested = "approval.requested";
     public const string ApprovalDecided = "approval.decided";
     public const string Usage = "usage";

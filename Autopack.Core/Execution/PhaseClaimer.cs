@@ -19,8 +19,9 @@ public sealed class PhaseClaimer(TimeProvider time)
     public async Task<ClaimedPhase?> ClaimNextAsync(AutopackDbContext db, string workerId, TimeSpan lease, int maxParallelPerRun,
         CancellationToken ct = default)
     {
+        var now = time.GetUtcNow().UtcDateTime;
         var candidateRuns = await db.Runs.AsNoTracking()
-            .Where(r => Claimable.Contains(r.State) && db.Phases.Any(p => p.RunId == r.Id && p.State == PhaseState.Queued))
+            .Where(r => Claimable.Contains(r.State) && db.Phases.Any(p => p.RunId == r.Id && p.State == PhaseState.Queued && (p.NotBefore == null || p.NotBefore <= now)))
             .OrderBy(r => r.CreatedAt)
             .Select(r => r.Id)
             .Take(50)
@@ -59,13 +60,14 @@ public sealed class PhaseClaimer(TimeProvider time)
         }
 
         var phases = await db.Phases.AsNoTracking().Where(p => p.RunId == runId)
-            .Select(p => new { p.Id, p.PhaseId, p.TierIndex, p.Index, p.State, p.ScopePaths })
+            .Select(p => new { p.Id, p.PhaseId, p.TierIndex, p.Index, p.State, p.ScopePaths, p.NotBefore })
             .ToListAsync(ct);
         var inFlight = phases.Where(p => InFlight.Contains(p.State)).ToList();
         if (inFlight.Count >= Math.Max(1, maxParallelPerRun)) return (null, true);
         var unfinished = phases.Where(p => p.State is not (PhaseState.Complete or PhaseState.Skipped)).ToList();
         var queued = phases.Where(p => p.State == PhaseState.Queued).OrderBy(p => p.TierIndex).ThenBy(p => p.Index).ToList();
-        var pick = queued.FirstOrDefault(q =>
+        // A phase backing off after an executor error (not_before) waits; it still holds its place in the order.
+        var pick = queued.FirstOrDefault(q => (q.NotBefore is null || q.NotBefore <= now) &&
             !unfinished.Any(u => u.TierIndex < q.TierIndex)
             && !inFlight.Any(f => ScopeOverlap.Overlaps(f.ScopePaths, q.ScopePaths))
             // An earlier queued phase of the same tier with an overlapping scope goes first.

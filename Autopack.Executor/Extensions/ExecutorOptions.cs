@@ -1,4 +1,5 @@
 using Autopack.Core.Configuration;
+using Autopack.Core.Outbox;
 using Microsoft.Extensions.Configuration;
 
 namespace Autopack.Executor.Extensions;
@@ -33,6 +34,12 @@ public sealed record ExecutorOptions
     /// <summary><c>provider:model</c> for embeddings (openai, compat); null = the local hashing embedder.</summary>
     public string? EmbeddingModel { get; init; }
     public Uri? ApiUrl { get; init; }
+    /// <summary>Executor errors in a row (releases without an attempt outcome) before the phase fails with EXECUTOR_ERROR.</summary>
+    public int MaxErrorReleases { get; init; } = 5;
+    /// <summary>Wait before a phase released by an executor error is claimed again: base × 2^(n−1), capped, ±20 % jitter.</summary>
+    public BackoffPolicy ErrorBackoff { get; init; } = new(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(2), 0.2);
+    /// <summary>Keep the empty <c>autopack/&lt;run&gt;</c> branch and worktree folder of a run that ended without commits.</summary>
+    public bool KeepEmptyBranches { get; init; }
 
     /// <summary>host-pid-random: unique per process, readable in claimed_by.</summary>
     public static string DefaultWorkerId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..4]}";
@@ -76,6 +83,9 @@ public sealed record ExecutorOptions
             MemoryScanLimit = Int("AUTOPACK_MEMORY_SCAN_LIMIT", 5_000, 100),
             EmbeddingModel = string.IsNullOrWhiteSpace(c["AUTOPACK_EMBEDDINGS"]) ? null : c["AUTOPACK_EMBEDDINGS"],
             ApiUrl = api,
+            MaxErrorReleases = Int("AUTOPACK_MAX_EXECUTOR_ERRORS", 5, 1),
+            ErrorBackoff = new BackoffPolicy(TimeSpan.FromSeconds(Int("AUTOPACK_ERROR_BACKOFF_SECONDS", 2, 1)), TimeSpan.FromMinutes(2), 0.2),
+            KeepEmptyBranches = c["AUTOPACK_KEEP_EMPTY_BRANCHES"] is "1" or "true",
         };
         if (options.MaxOutputTokensCap < options.MaxOutputTokens)
             problems.Add("AUTOPACK_MAX_OUTPUT_TOKENS_CAP must be ≥ AUTOPACK_MAX_OUTPUT_TOKENS.");

@@ -39,6 +39,9 @@ public static class ExecutorServiceExtensions
         services.AddSingleton<ModelRouter>();
         services.AddSingleton<PromptBuilder>();
         services.AddSingleton<UsageRecorder>();
+        services.AddSingleton<PhaseLedger>();
+        services.AddSingleton<LeaseWatcher>();
+        services.AddSingleton<ApprovalGate>();
         services.AddSingleton<PhaseRunner>();
         services.AddSingleton<ExecutorLoop>();
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => CreateEmbedder(options, models));

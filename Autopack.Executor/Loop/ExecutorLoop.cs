@@ -24,14 +24,14 @@ public sealed class ExecutorLoop(IAutopackDbFactory dbFactory, PhaseClaimer clai
         logger.LogInformation("Executor {Worker} working: {Slots} slot(s), up to {Parallel} parallel phase(s) per run, providers: {Providers}",
             options.WorkerId, options.Slots, options.MaxParallelPhasesPerRun, models.Any ? string.Join(", ", models.Providers.Keys) : "none");
         if (!models.Any) logger.LogWarning("{Reason}", ModelOptions.NoProviderReason);
+        var pacer = new PollPacer(options.PollInterval, ct);
         while (!ct.IsCancellationRequested)
         {
             try { await TickAsync(ct); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             catch (Exception ex) { logger.LogError(ex, "Executor loop iteration failed"); }
             _running.RemoveAll(t => t.IsCompleted);
-            var delay = Task.Delay(options.PollInterval, CancellationToken.None);
-            await Task.WhenAny(_running.Append(delay).Append(Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default)));
+            await pacer.WaitAsync(_running);
             _running.RemoveAll(t => t.IsCompleted);
         }
         // Shutdown: each runner sees the cancellation and finishes or releases its phase.

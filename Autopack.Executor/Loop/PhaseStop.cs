@@ -30,4 +30,6 @@ public static class ReasonCodes
     public const string ModelUnavailable = "MODEL_UNAVAILABLE";
     public const string Released = "RELEASED";
     public const string KillSwitch = "KILL_SWITCH";
+    /// <summary>The executor itself failed (database, worktree, an unexpected exception); requeued with backoff, bounded.</summary>
+    public const string ExecutorError = "EXECUTOR_ERROR";
 }

@@ -39,6 +39,12 @@ public sealed class ModelOptions
     public required IReadOnlyDictionary<string, ProviderConfig> Providers { get; init; }
     public required IReadOnlyDictionary<Complexity, IReadOnlyList<EscalationStep>> Escalation { get; init; }
     public EscalationStep? Auditor { get; init; }
+    /// <summary>Retries of one provider call on a transient error (timeouts, network, 408/429/5xx), honouring Retry-After.</summary>
+    public int Retries { get; init; } = 2;
+    /// <summary>First retry delay when the provider sends no Retry-After (doubling, jittered).</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long a provider's circuit stays open after it kept failing: calls to it fail fast meanwhile.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
 
     public bool Any => Providers.Count > 0;
 
@@ -78,6 +84,8 @@ public sealed class ModelOptions
             Providers = providers,
             Escalation = escalation,
             Auditor = string.IsNullOrWhiteSpace(auditorRaw) ? null : EscalationStep.Parse(auditorRaw),
+            Retries = int.TryParse(c["AUTOPACK_MODEL_RETRIES"], out var retries) && retries >= 1 ? retries : 2,
+            BreakDuration = int.TryParse(c["AUTOPACK_MODEL_BREAK_SECONDS"], out var breakSeconds) && breakSeconds > 0 ? TimeSpan.FromSeconds(breakSeconds) : TimeSpan.FromSeconds(30),
         };
         options.Validate();
         return options;

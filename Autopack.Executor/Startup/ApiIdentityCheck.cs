@@ -54,7 +54,7 @@ public sealed class ApiIdentityCheck(ExecutorOptions options, AutopackSettings s
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
-                logger.LogWarning("API {Url} not reachable yet ({Error}); retrying in {Delay}s", health, ex.Message, delay.TotalSeconds);
+                logger.LogWarning(ex, "API {Url} not reachable yet ({Error}); retrying in {Delay}s", health, ex.GetBaseException().Message, delay.TotalSeconds);
                 await Task.Delay(delay, ct);
                 delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 15));
             }

@@ -12,6 +12,7 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
     public const string TrailerKey = "Autopack-Phase";
 
     public string RepoPath { get; } = repoPath;
+    public string RunId { get; } = runId;
     public string Branch { get; } = "autopack/" + runId;
     public string BranchRef => "refs/heads/" + Branch;
     public string RunFolder { get; } = Path.Combine(worktreeRoot, runId);
@@ -58,8 +59,33 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
         return new PhaseWorktree(this, path, tip);
     }
 
+    /// <summary>
+    /// Removes the run branch and the run's worktree folder when no phase commit of the run is on the branch (the run
+    /// ended without commits). The ref is deleted only if it still points where it was checked, so a commit landing at
+    /// the same moment is never lost. True when the branch was removed.
+    /// </summary>
+    public async Task<bool> RemoveIfEmptyAsync()
+    {
+        var tip = await Git.RunAsync(RepoPath, ["rev-parse", "--verify", "--quiet", BranchRef]);
+        if (!tip.Ok) return false;
+        var trailers = await Git.RunAsync(RepoPath, ["log", BranchRef, $"--format=%(trailers:key={TrailerKey},valueonly)"]);
+        if (!trailers.Ok || trailers.Stdout.Split('\n').Any(t => t.Trim().StartsWith(RunId + "/", StringComparison.Ordinal))) return false;
+        if (!(await Git.RunAsync(RepoPath, ["update-ref", "-d", BranchRef, tip.Stdout.Trim()])).Ok) return false;
+        if (Directory.Exists(RunFolder))
+        {
+            foreach (var worktree in Directory.EnumerateDirectories(RunFolder)) await RemoveWorktreeAsync(worktree);
+            Directory.Delete(RunFolder, recursive: true);
+        }
+        return true;
+    }
+
+    /// <summary>Where the test command's process group is recorded while it runs (beside the worktree, not in it).</summary>
+    public static string TestGroupRecord(string worktreePath) => worktreePath.TrimEnd('/') + ".test-pgid";
+
     public async Task RemoveWorktreeAsync(string path)
     {
+        // A test command of an executor killed mid-run may still work in it: kill those before reusing the folder.
+        Testing.ProcessGroup.KillLeftovers(TestGroupRecord(path), path);
         if (!Directory.Exists(path)) return;
         await Git.RunAsync(RepoPath, ["worktree", "remove", "--force", "--force", path]);
         if (Directory.Exists(path))

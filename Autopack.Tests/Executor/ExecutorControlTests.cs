@@ -5,12 +5,13 @@ using Autopack.Core.Events;
 using Autopack.Core.Execution;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Xunit.Abstractions;
 using static Autopack.Tests.Infrastructure.RunSeeder;
 
 namespace Autopack.Tests.Executor;
 
 /// <summary>Approvals, budgets, kill switches, cancellation, shutdown and crash recovery of the real loop.</summary>
-public class ExecutorControlTests
+public class ExecutorControlTests(ITestOutputHelper output)
 {
     /// <summary>greet.sh (in scope) plus README.md (out of scope).</summary>
     private static readonly string OutOfScopeDiff = ModelScript.GreetFix.Replace("```\n", "") .Replace("```diff\n", "```diff\n")
@@ -21,7 +22,7 @@ public class ExecutorControlTests
     [InlineData(false)]
     public async Task A_patch_outside_the_scope_waits_for_approval_then_applies_or_fails_closed(bool approve)
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(OutOfScopeDiff));
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(OutOfScopeDiff));
         await h.SeedAsync("run-apr", new PhaseSpec("P1", "T1", ["greet.sh"]));
         h.Start();
 
@@ -62,7 +63,7 @@ public class ExecutorControlTests
     [Fact]
     public async Task An_expired_approval_fails_the_phase_even_before_the_sweeper_runs()
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(OutOfScopeDiff),
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(OutOfScopeDiff),
             tune: o => o with { ApprovalTtl = TimeSpan.FromSeconds(1) });
         await h.SeedAsync("run-exp", new PhaseSpec("P1", "T1", ["greet.sh"]));
         h.Start();
@@ -73,7 +74,7 @@ public class ExecutorControlTests
     [Fact]
     public async Task Reaching_95_percent_of_the_token_cap_pauses_the_run_until_an_operator_raises_it()
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor"
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor"
             ? ModelScript.Approve
             : new ScriptedAnswer(ModelScript.GreetFix, PromptTokens: 9_000, CompletionTokens: 600));
         await h.SeedAsync("run-budget", tokenCap: 10_000, new PhaseSpec("P1", "T1", ["greet.sh"]));
@@ -110,19 +111,21 @@ public class ExecutorControlTests
     {
         ExecutorHarness? harness = null;
         var engaged = 0;
-        await using var h = harness = await ExecutorHarness.CreateAsync(r =>
+        await using var h = harness = await ExecutorHarness.CreateAsync(output: output, answer: r =>
         {
             if (r.Role == "auditor" && r.PhaseId == "P1" && Interlocked.Exchange(ref engaged, 1) == 0)
                 harness!.SetKillSwitchAsync(KillSwitchNames.DisableAutonomous, true).GetAwaiter().GetResult();
             return r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(r.PhaseId == "P1" ? ModelScript.GreetFix
                 : "```diff\n--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n```\n");
         }, tune: o => o with { });
-        await h.SeedAsync("run-kill", new PhaseSpec("P1", "T1", ["greet.sh"]), new PhaseSpec("P2", "T2", ["notes/todo.txt"], TestCommand: null));
+        // P1's only attempt is stopped: a stop must not use it up.
+        await h.SeedAsync("run-kill", new PhaseSpec("P1", "T1", ["greet.sh"], MaxAttempts: 1), new PhaseSpec("P2", "T2", ["notes/todo.txt"], TestCommand: null));
         h.Start();
 
         var waiting = await h.WaitForAsync(async ctx =>
             await ctx.Phases.AsNoTracking().SingleOrDefaultAsync(p => p.PhaseId == "P1" && p.State == PhaseState.Queued && p.StatusReason != null), what: "P1 released");
         Assert.Contains("disable_autonomous", waiting.StatusReason);
+        Assert.Equal(0, waiting.Attempts); // the stopped attempt is not counted
         var calls = h.Script.Requests.Count;
         await Task.Delay(3000); // longer than the kill switch cache
         Assert.Equal(calls, h.Script.Requests.Count);
@@ -132,14 +135,21 @@ public class ExecutorControlTests
         await h.WaitForRunAsync("run-kill", RunState.Complete);
         Assert.Equal(2, h.Repo.Log("autopack/run-kill").Count);
         var attempts = await h.AttemptsAsync("run-kill", "P1");
-        Assert.Equal(["ABANDONED", "SUCCEEDED"], attempts.Select(a => a.Outcome));
+        Assert.Equal([("STOPPED", "KILL_SWITCH"), ("SUCCEEDED", null)], attempts.Select(a => (a.Outcome, a.FailureReason)));
+        // Same rung (no escalation), and the paid builder answer was reused: one builder call for P1, the auditor asked again.
+        Assert.Equal(["scripted:cheap", "scripted:cheap"], attempts.Select(a => a.Model));
+        Assert.Single(h.Script.For("builder"), b => b.PhaseId == "P1");
+        Assert.Equal(2, h.Script.For("auditor").Count(b => b.PhaseId == "P1"));
+        Assert.Equal(1, (await h.PhasesAsync("run-kill"))[0].Attempts);
+        await using var ctx = h.Context();
+        Assert.DoesNotContain(await ctx.RunEvents.Where(e => e.RunId == "run-kill").Select(e => e.Payload).ToListAsync(), p => p.Contains("MAX_ATTEMPTS"));
     }
 
     [Fact]
     public async Task Cancelling_the_run_stops_the_phase_within_seconds_and_kills_its_test_process()
     {
         var marker = "sleep 47.25";
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix));
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix));
         await h.SeedAsync("run-cancel", new PhaseSpec("P1", "T1", ["greet.sh"], TestCommand: marker + " && sh test.sh"));
         h.Start();
         await h.WaitForAsync(async _ => { await Task.Yield(); return IsRunning(marker); }, what: "test command running");
@@ -158,31 +168,39 @@ public class ExecutorControlTests
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
         Assert.Equal("CANCELLED", phase.FailureReason);
         Assert.False(IsRunning(marker), "the test process survived the cancel");
-        Assert.Equal("ABANDONED", (await h.AttemptsAsync("run-cancel", "P1"))[0].Outcome);
+        Assert.Equal("STOPPED", (await h.AttemptsAsync("run-cancel", "P1"))[0].Outcome);
         Assert.Empty(h.Repo.Log("autopack/run-cancel"));
     }
 
     [Fact]
     public async Task Shutdown_releases_the_current_phase_and_another_executor_finishes_it()
     {
-        var gate = new ManualResetEventSlim(false);
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix));
-        await h.SeedAsync("run-term", new PhaseSpec("P1", "T1", ["greet.sh"], TestCommand: "sleep 30 && sh test.sh"));
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix));
+        // The first test run sleeps (the executor is stopped during it); the next one is quick.
+        var slow = Path.Combine(h.Repo.Path, "first-run");
+        await h.SeedAsync("run-term", new PhaseSpec("P1", "T1", ["greet.sh"], MaxAttempts: 1,
+            TestCommand: $"if [ ! -e {slow} ]; then touch {slow}; sleep 30; fi; sh test.sh"));
         h.Start();
-        await h.WaitForAsync(async ctx => await ctx.PhaseAttempts.AnyAsync(a => a.TestOutput == null && a.Model != null), what: "attempt under way");
-        await Task.Delay(300);
+        await h.WaitForAsync(async _ => { await Task.Yield(); return File.Exists(slow); }, what: "test command running");
         await h.StopAsync(); // SIGTERM path: cancellation of the host's stopping token
 
         var phase = (await h.PhasesAsync("run-term"))[0];
-        Assert.Equal((PhaseState.Queued, 1), (phase.State, phase.Attempts));
+        Assert.Equal((PhaseState.Queued, 0), (phase.State, phase.Attempts)); // back in the queue, the attempt not counted
         Assert.Null(phase.ClaimedBy);
-        Assert.Equal("ABANDONED", (await h.AttemptsAsync("run-term", "P1"))[0].Outcome);
+        Assert.Equal("STOPPED", (await h.AttemptsAsync("run-term", "P1"))[0].Outcome);
+
+        // A restarted executor finishes it on the last (only) attempt, with the builder's answer it already paid for.
+        h.Start();
+        await h.WaitForRunAsync("run-term", RunState.Complete);
+        Assert.Single(h.Script.For("builder"));
+        Assert.Equal(["STOPPED", "SUCCEEDED"], (await h.AttemptsAsync("run-term", "P1")).Select(a => a.Outcome));
+        Assert.Single(h.Repo.Log("autopack/run-term"));
     }
 
     [Fact]
     public async Task A_commit_landed_before_a_crash_is_recorded_not_repeated()
     {
-        await using var h = await ExecutorHarness.CreateAsync(_ => throw new InvalidOperationException("the model must not be asked again"));
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: _ => throw new InvalidOperationException("the model must not be asked again"));
         await h.SeedAsync("run-crash", new PhaseSpec("P1", "T1", ["greet.sh"]));
         // A previous executor claimed P1, landed its commit, and died before writing COMPLETE.
         await using (var ctx = h.Context())
@@ -208,7 +226,7 @@ public class ExecutorControlTests
     [Fact]
     public async Task An_auditor_escalation_asks_a_human_and_continues_when_approved()
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor"
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor"
             ? new ScriptedAnswer("VERDICT: ESCALATE\nChanges user-facing text; a human should confirm.")
             : new ScriptedAnswer(ModelScript.GreetFix));
         await h.SeedAsync("run-esc", new PhaseSpec("P1", "T1", ["greet.sh"]));
@@ -226,12 +244,14 @@ public class ExecutorControlTests
     [Fact]
     public async Task A_phase_over_its_token_cap_fails_with_BUDGET_EXHAUSTED_before_the_next_model_call()
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor" ? ModelScript.Approve
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve
             : new ScriptedAnswer(ModelScript.GreetFix, PromptTokens: 1500, CompletionTokens: 100),
-            tune: o => o with { PhaseTokenCap = 1_000 });
+            tune: o => o with { PhaseTokenCap = 1_000, KeepEmptyBranches = true });
         await h.SeedAsync("run-cap", new PhaseSpec("P1", "T1", ["greet.sh"]));
         h.Start();
         await h.WaitForRunAsync("run-cap", RunState.Failed);
+        await h.StopAsync(); // the runner has finished, housekeeping included
+        Assert.True(h.Repo.HasBranch("autopack/run-cap"), "AUTOPACK_KEEP_EMPTY_BRANCHES=1 keeps the empty branch");
         var phase = (await h.PhasesAsync("run-cap"))[0];
         Assert.Equal(("BUDGET_EXHAUSTED", 1600L), (phase.FailureReason, phase.TokensUsed));
         Assert.Empty(h.Script.For("auditor"));
@@ -241,7 +261,7 @@ public class ExecutorControlTests
     [Fact]
     public async Task A_patch_touching_a_protected_path_is_never_applied_and_the_reason_is_fed_back()
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r switch
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r switch
         {
             { Role: "auditor" } => ModelScript.Approve,
             { Model: "cheap" } => new ScriptedAnswer("```diff\n--- a/test.sh\n+++ b/test.sh\n@@ -1 +1,2 @@\n #!/bin/sh\n+exit 0\n```\n"),

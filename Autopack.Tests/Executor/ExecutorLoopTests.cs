@@ -1,13 +1,18 @@
+using System.Text.Json;
+using Autopack.Api.Services;
+using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Autopack.Executor.Models;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 using static Autopack.Tests.Infrastructure.RunSeeder;
 
 namespace Autopack.Tests.Executor;
 
 /// <summary>The real loop on a real git repo and real PostgreSQL with a real shell test; only the model is scripted.</summary>
-public class ExecutorLoopTests
+public class ExecutorLoopTests(ITestOutputHelper output)
 {
     private const string NotesFix = "```diff\n--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n```\n";
 
@@ -18,7 +23,7 @@ public class ExecutorLoopTests
     {
         var bothBuilding = new TaskCompletionSource();
         var builders = 0;
-        await using var h = await ExecutorHarness.CreateAsync(r =>
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r =>
         {
             if (r.Role == "auditor") return ModelScript.Approve;
             // Each builder call waits until the other phase's builder is also running: proves the two ran in parallel.
@@ -69,7 +74,7 @@ public class ExecutorLoopTests
     [Fact]
     public async Task Failures_are_fed_back_and_the_model_climbs_the_escalation_chain_until_the_fix()
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r switch
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r switch
         {
             { Role: "auditor" } => ModelScript.Approve,
             { Model: "cheap" } => new ScriptedAnswer("I would change greet.sh to say hello."),       // no diff → PATCH_FAILED
@@ -87,6 +92,13 @@ public class ExecutorLoopTests
         Assert.Equal(["scripted:cheap", "scripted:mid", "scripted:strong"], attempts.Select(a => a.Model));
         Assert.Contains("expected 'Hello, Autopack', got 'Hello, Autopac'", attempts[1].TestOutput);
         Assert.Equal(1, attempts[1].TestExitCode);
+        // Each test run is in the live stream with its exit code, duration and the end of its output.
+        var tests = (await h.EventsAsync("run-retry", "P1")).Where(e => e.Type == "phase.tests").Select(e => JsonDocument.Parse(e.Payload).RootElement).ToList();
+        Assert.Equal(2, tests.Count);
+        Assert.Equal((2, false, 1), (tests[0].GetProperty("attempt").GetInt32(), tests[0].GetProperty("passed").GetBoolean(), tests[0].GetProperty("exit_code").GetInt32()));
+        Assert.Contains("expected 'Hello, Autopack', got 'Hello, Autopac'", tests[0].GetProperty("output_tail").GetString());
+        Assert.True(tests[0].GetProperty("duration_ms").GetInt64() >= 0);
+        Assert.Equal((3, true, "ok"), (tests[1].GetProperty("attempt").GetInt32(), tests[1].GetProperty("passed").GetBoolean(), tests[1].GetProperty("output_tail").GetString()));
 
         var builder = h.Script.For("builder");
         Assert.Contains("No ```diff fenced block", builder[1].Prompt);            // parser message fed back
@@ -101,7 +113,7 @@ public class ExecutorLoopTests
     [Fact]
     public async Task A_phase_that_never_passes_fails_with_MAX_ATTEMPTS_and_fails_the_run_leaving_later_phases_queued()
     {
-        await using var h = await ExecutorHarness.CreateAsync(r => r.Role == "auditor"
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor"
             ? new ScriptedAnswer("VERDICT: REJECT\nThe greeting is wrong.")
             : new ScriptedAnswer(ModelScript.GreetFix));
         await h.SeedAsync("run-fail", new PhaseSpec("P1", "T1", ["greet.sh"], MaxAttempts: 2), new PhaseSpec("P2", "T2", ["notes/todo.txt"]));
@@ -117,26 +129,29 @@ public class ExecutorLoopTests
         Assert.Empty(h.Repo.Log("autopack/run-fail"));
         await using (var ctx = h.Context())
             Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.failed"));
+        // Housekeeping: the run ended without a commit, so its branch and worktree folder are gone.
+        await h.WaitForAsync(async _ => { await Task.Yield(); return !h.Repo.HasBranch("autopack/run-fail"); }, what: "empty run branch removed");
+        Assert.False(Directory.Exists(Path.Combine(h.Options.WorktreeRoot, "run-fail")));
 
-        // An operator retry (what POST /runs/{id}/phases/{id}/retry does) grants a fresh round of attempts.
-        await using (var ctx = h.Context())
-        {
-            await using var tx = await ctx.Database.BeginTransactionAsync();
-            var p1 = await ctx.Phases.SingleAsync(p => p.PhaseId == "P1");
-            await Autopack.Core.Execution.StateChanges.MovePhaseAsync(ctx, p1, PhaseState.Queued, DateTime.UtcNow);
-            var r = await ctx.Runs.SingleAsync();
-            await Autopack.Core.Execution.StateChanges.MoveRunAsync(ctx, r, RunState.Queued, DateTime.UtcNow);
-            await ctx.SaveChangesAsync();
-            await tx.CommitAsync();
-        }
-        await h.WaitForAsync(async ctx => await ctx.Phases.AsNoTracking().SingleOrDefaultAsync(p => p.PhaseId == "P1" && p.State == PhaseState.Failed && p.Attempts == 4),
-            what: "a second round of two attempts");
+        // The operator's retry, through the API's own RunControl: a fresh round whose attempt numbers continue after the old ones.
+        var events = (await h.EventsAsync("run-fail", "P1")).Count(e => e.Type != "usage");
+        var retried = await new RunControl(h.Services.GetRequiredService<IAutopackDbFactory>()).RetryPhaseAsync("run-fail", "P1", default);
+        Assert.Equal(RunControl.Outcome.Done, retried.Item1);
+        var again = await h.WaitForRunAsync("run-fail", RunState.Failed);
+        var p1 = (await h.PhasesAsync("run-fail"))[0];
+        Assert.Equal((PhaseState.Failed, "MAX_ATTEMPTS", 2), (p1.State, p1.FailureReason, p1.Attempts));
+        var attempts = await h.AttemptsAsync("run-fail", "P1");
+        Assert.Equal([1, 2, 3, 4], attempts.Select(a => a.Number));
+        Assert.All(attempts, a => Assert.Equal("FAILED", a.Outcome));
+        Assert.Equal(4, h.Script.For("builder").Count);
+        // Two attempts' worth of events, not a hot loop: QUEUED, claimed, 2 × (attempt start, tests, GATE, attempt end), back to EXECUTING, FAILED.
+        Assert.Equal(12, (await h.EventsAsync("run-fail", "P1")).Count(e => e.Type != "usage") - events);
     }
 
     [Fact]
     public async Task A_run_past_its_duration_fails_its_phase_with_TIMEOUT()
     {
-        await using var h = await ExecutorHarness.CreateAsync(_ => throw new InvalidOperationException("no model call past the run's duration"));
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: _ => throw new InvalidOperationException("no model call past the run's duration"));
         await h.SeedAsync("run-late", new PhaseSpec("P1", "T1", ["greet.sh"]));
         await using (var ctx = h.Context())
             await ctx.Runs.ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RunState.Running)
@@ -151,7 +166,7 @@ public class ExecutorLoopTests
     [Fact]
     public async Task Without_a_model_provider_phases_stay_queued_with_the_reason_visible()
     {
-        await using var h = await ExecutorHarness.CreateAsync(_ => throw new InvalidOperationException("no model should be called"),
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: _ => throw new InvalidOperationException("no model should be called"),
             models: ExecutorHarness.ScriptedModels(configured: false));
         await h.SeedAsync("run-nomodel", new PhaseSpec("P1", "T1", ["greet.sh"]));
         h.Start();

@@ -34,18 +34,21 @@ public class ExecutorProcessTests
         var marker = Path.Combine(db.StateRoot, "p1-test-started");
         await using (var ctx = db.CreateContext())
             await SeedAsync(ctx, "run-k9", repo.Path, [
-                new("P1", "T1", ["greet.sh"], TestCommand: $"touch {marker} && sleep 3 && sh test.sh"),
+                // The first run of P1's tests is under way when executor A is killed; it leaves a `sleep` behind.
+                new("P1", "T1", ["greet.sh"], TestCommand: $"if [ ! -e {marker} ]; then touch {marker}; sleep 41.25; fi; sh test.sh"),
                 new("P2", "T2", ["notes/todo.txt"], TestCommand: "grep -q TWO notes/todo.txt")]);
 
         await using var a = ExecutorProcess.Start(ExecutorProcess.Environment(db, models, "executor-a"), "executor-a");
         await WaitAsync(() => File.Exists(marker), Long, "executor A to reach P1's tests", a);
         a.KillHard();
         await a.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        File.Delete(marker);
+        Assert.True(IsRunning("sleep 41.25"), "the killed executor's test process should outlive it (re-parented)");
 
         await using var b = ExecutorProcess.Start(ExecutorProcess.Environment(db, models, "executor-b"), "executor-b");
         await WaitForRunAsync(db, "run-k9", RunState.Complete, b);
 
+        // Executor B killed the leftover test process group before it reused P1's worktree.
+        Assert.False(IsRunning("sleep 41.25"), "the dead executor's test process survived the takeover");
         var log = repo.Git("log", "autopack/run-k9", "--format=%(trailers:key=Autopack-Phase,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["run-k9/P2", "run-k9/P1"], log); // one commit per phase, none twice
         await using var check = db.CreateContext();
@@ -161,4 +164,11 @@ public class ExecutorProcessTests
             await Task.Delay(200);
         }
     }
+
+    private static bool IsRunning(string commandLine) =>
+        Directory.EnumerateDirectories("/proc").Any(d =>
+        {
+            try { return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Trim() == commandLine; }
+            catch (Exception) { return false; }
+        });
 }

@@ -42,13 +42,14 @@ public class ModelAndMemoryTests
                 ["backup"] = new("backup", "openai", new Uri(fake.BaseUrl), null, TimeSpan.FromSeconds(10)),
             },
             Escalation = new Dictionary<Complexity, IReadOnlyList<EscalationStep>> { [Complexity.Low] = [EscalationStep.Parse("primary:m1|backup:m2")] },
+            RetryDelay = TimeSpan.FromMilliseconds(50),
         };
         var router = new ModelRouter(options, new ProviderChatClientFactory(), NullLogger<ModelRouter>.Instance);
         var result = await router.CallAsync(router.BuilderStep(Complexity.Low, 1),
             [new ChatMessage(ChatRole.System, PromptBuilder.BuilderSystem), new ChatMessage(ChatRole.User, "Autopack-Phase-Id: r/P1\nhello")],
             new ChatOptions { MaxOutputTokens = 777 }, default);
 
-        Assert.Equal(2, failures); // Polly retried the transient 503 once, then fell back
+        Assert.Equal(3, failures); // Polly retried the transient 503 twice, then fell back
         Assert.Equal(("backup", "m2"), (result.Provider.Name, result.Model.Model));
         Assert.Equal((321, 45, true), (result.PromptTokens, result.CompletionTokens, result.Truncated));
         var request = Assert.Single(fake.Script.Requests);

@@ -62,6 +62,18 @@ public class PromptAndTestRunnerTests
             try { return File.ReadAllText(Path.Combine(d, "cmdline")).StartsWith("sleep\039.5"); } catch (Exception) { return false; }
         });
 
+        // Its own process group: a background process it leaves is killed when it exits (and cannot hold the output open).
+        var record = Path.Combine(dir, "wt.test-pgid");
+        sw.Restart();
+        var detached = await TestCommandRunner.RunAsync("sleep 38.5 & sleep 0.3; cat " + record + "; echo", dir, TimeSpan.FromSeconds(10), 1000, default, record);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
+        Assert.Matches(@"^\d+\n", detached.Output); // the group was recorded while it ran…
+        Assert.False(File.Exists(record)); // …and forgotten after
+        Assert.DoesNotContain(Directory.EnumerateDirectories("/proc"), d =>
+        {
+            try { return File.ReadAllText(Path.Combine(d, "cmdline")).StartsWith("sleep\038.5"); } catch (Exception) { return false; }
+        });
+
         var truncated = TestCommandRunner.Truncate(string.Concat(Enumerable.Range(0, 1000).Select(i => $"{i};")), 200);
         Assert.StartsWith("0;1;2;", truncated);
         Assert.EndsWith("998;999;", truncated);

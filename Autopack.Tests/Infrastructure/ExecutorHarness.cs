@@ -8,12 +8,14 @@ using Autopack.Executor.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace Autopack.Tests.Infrastructure;
 
 /// <summary>
 /// The real executor loop in-process: real PostgreSQL (TestDatabase), a real git target repository, real
-/// test commands; only the model is scripted (<see cref="ScriptedChatClient"/>, provider "scripted").
+/// test commands; only the model is scripted (<see cref="ScriptedChatClient"/>, provider "scripted"). Logs go to the
+/// test's output; an error log the test did not declare in <see cref="ExpectedErrors"/> fails it at dispose.
 /// </summary>
 public sealed class ExecutorHarness : IAsyncDisposable
 {
@@ -22,6 +24,9 @@ public sealed class ExecutorHarness : IAsyncDisposable
     public required ModelScript Script { get; init; }
     public required ServiceProvider Services { get; init; }
     public required ExecutorOptions Options { get; init; }
+    public required XunitLoggerProvider Logs { get; init; }
+    /// <summary>Errors this test provokes on purpose; any other logged error fails the test.</summary>
+    public Func<LoggedError, bool> ExpectedErrors { get; set; } = _ => false;
     private CancellationTokenSource? _cts;
     private Task? _loop;
 
@@ -40,7 +45,8 @@ public sealed class ExecutorHarness : IAsyncDisposable
     };
 
     public static async Task<ExecutorHarness> CreateAsync(Func<ScriptedRequest, ScriptedAnswer> answer,
-        Func<ExecutorOptions, ExecutorOptions>? tune = null, ModelOptions? models = null, string provider = TestDatabase.Postgres)
+        Func<ExecutorOptions, ExecutorOptions>? tune = null, ModelOptions? models = null, string provider = TestDatabase.Postgres,
+        ITestOutputHelper? output = null, IChatClientFactory? chatClients = null)
     {
         var db = await TestDatabase.CreateAsync(provider);
         var repo = TargetRepo.CreateGreeting();
@@ -61,14 +67,16 @@ public sealed class ExecutorHarness : IAsyncDisposable
         };
         options = tune?.Invoke(options) ?? options;
         var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        var logs = new XunitLoggerProvider(output);
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning).AddProvider(logs));
         services.AddSingleton(settings);
         services.AddAutopackData(db.Connection);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<KillSwitchReader>();
         services.AddExecutorCore(options, models ?? ScriptedModels(), settings);
-        services.AddSingleton<IChatClientFactory>(new ScriptedChatClientFactory(script));
-        return new ExecutorHarness { Db = db, Repo = repo, Script = script, Services = services.BuildServiceProvider(), Options = options };
+        services.AddSingleton(chatClients ?? new ScriptedChatClientFactory(script));
+        return new ExecutorHarness { Db = db, Repo = repo, Script = script, Services = services.BuildServiceProvider(), Options = options, Logs = logs };
     }
 
     public AutopackDbContext Context() => Db.CreateContext();
@@ -121,7 +129,7 @@ public sealed class ExecutorHarness : IAsyncDisposable
     {
         await using var ctx = Context();
         var runs = await ctx.Runs.AsNoTracking().Select(r => $"{r.Id}:{r.State}:{r.PauseReason}{r.FailureReason}").ToListAsync();
-        var phases = await ctx.Phases.AsNoTracking().Select(p => $"{p.PhaseId}:{p.State}:{p.Attempts}:{p.FailureReason}:{p.StatusReason}").ToListAsync();
+        var phases = await ctx.Phases.AsNoTracking().Select(p => $"{p.PhaseId}:{p.State}:{p.Attempts}:{p.FailureReason}:{p.StatusReason}:{p.NotBefore}").ToListAsync();
         var attempts = await ctx.PhaseAttempts.AsNoTracking().Select(a => $"{a.PhaseId}#{a.Number}:{a.Outcome}:{a.FailureReason}:{a.TestOutput}").ToListAsync();
         return $"runs [{string.Join("; ", runs)}] phases [{string.Join("; ", phases)}] attempts [{string.Join("; ", attempts)}] model calls {Script.Requests.Count}";
     }
@@ -153,5 +161,15 @@ public sealed class ExecutorHarness : IAsyncDisposable
         await Services.DisposeAsync();
         Repo.Dispose();
         await Db.DisposeAsync();
+        var unexpected = Logs.Errors.Where(e => !ExpectedErrors(e)).ToList();
+        if (unexpected.Count > 0)
+            throw new Xunit.Sdk.XunitException($"The executor logged {unexpected.Count} unexpected error(s):{Environment.NewLine}{string.Join(Environment.NewLine, unexpected.Take(5))}");
+    }
+
+    /// <summary>Run events of one phase, oldest first.</summary>
+    public async Task<List<RunEvent>> EventsAsync(string runId, string phaseId)
+    {
+        await using var ctx = Context();
+        return await ctx.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.PhaseId == phaseId).OrderBy(e => e.Sequence).ToListAsync();
     }
 }

@@ -25,6 +25,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     public string BaseUrl { get; }
     /// <summary>Delay before answering (to make concurrency observable).</summary>
     public TimeSpan Latency { get; set; }
+    /// <summary>Non-zero: every request is answered with this status (an outage), with <see cref="RetryAfter"/> if set.</summary>
+    public int OutageStatus { get; set; }
+    public TimeSpan? RetryAfter { get; set; }
+    /// <summary>When each request refused by an outage arrived.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<DateTime> Refused { get; } = new();
 
     private FakeOpenAiServer(WebApplication app, ModelScript script, string baseUrl)
     {
@@ -42,6 +47,14 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         FakeOpenAiServer? self = null;
         app.MapPost("/v1/chat/completions", async (HttpContext ctx) =>
         {
+            if (self!.OutageStatus != 0)
+            {
+                self.Refused.Enqueue(DateTime.UtcNow);
+                if (self.RetryAfter is { } after) ctx.Response.Headers.RetryAfter = ((int)after.TotalSeconds).ToString();
+                ctx.Response.StatusCode = self.OutageStatus;
+                await ctx.Response.WriteAsync("{\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}");
+                return;
+            }
             var body = (await JsonNode.ParseAsync(ctx.Request.Body))!.AsObject();
             var model = body["model"]!.GetValue<string>();
             var system = new List<string>();

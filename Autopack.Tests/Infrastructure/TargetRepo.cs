@@ -44,9 +44,20 @@ public sealed class TargetRepo : IDisposable
         return stdout.Trim();
     }
 
-    /// <summary>Commit subjects on a branch newest first, excluding the initial commit.</summary>
-    public IReadOnlyList<string> Log(string branch) =>
-        Git("log", branch, "--format=%s").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "initial").ToList();
+    /// <summary>Commit subjects on a branch newest first, excluding the initial commit (none when the branch does not exist).</summary>
+    public IReadOnlyList<string> Log(string branch)
+    {
+        try
+        {
+            return Git("log", branch, "--format=%s").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(s => s != "initial").ToList();
+        }
+        catch (InvalidOperationException) when (!HasBranch(branch))
+        {
+            return []; // an empty run branch is removed when its run ends
+        }
+    }
+
+    public bool HasBranch(string branch) => Git("branch", "--list", branch).Length > 0;
 
     public string Show(string branch, string path) => Git("show", $"{branch}:{path}");
 

@@ -452,6 +452,10 @@ namespace Autopack.Core.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("description");
 
+                    b.Property<int>("ErrorReleases")
+                        .HasColumnType("integer")
+                        .HasColumnName("error_releases");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -473,6 +477,10 @@ namespace Autopack.Core.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("name");
+
+                    b.Property<DateTime?>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
 
                     b.Property<string>("PhaseId")
                         .IsRequired()

@@ -439,6 +439,10 @@ namespace Autopack.Core.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("description");
 
+                    b.Property<int>("ErrorReleases")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("error_releases");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
@@ -460,6 +464,10 @@ namespace Autopack.Core.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<DateTime?>("NotBefore")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("not_before");
 
                     b.Property<string>("PhaseId")
                         .IsRequired()
