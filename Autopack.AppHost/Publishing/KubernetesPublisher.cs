@@ -3,7 +3,7 @@ using System.Text;
 namespace Autopack.AppHost.Publishing;
 
 /// <summary>
-/// Kubernetes manifests, applied with kustomize (<c>kustomization.yaml</c>; an overlay sets the image registry and tag):
+/// Kubernetes manifests (the Ingress and the backup in their own classes), applied with kustomize (<c>kustomization.yaml</c>; an overlay sets the image registry and tag):
 /// namespace, an example secret, PostgreSQL 15 and Qdrant with persistent volume claims and cluster-internal Services
 /// only, the migration Job, Deployments with readiness, liveness and startup probes and resource limits (the outbox
 /// worker with one replica and the Recreate strategy, so two never overlap), the nginx front door behind an Ingress
@@ -11,7 +11,7 @@ namespace Autopack.AppHost.Publishing;
 /// </summary>
 public static class KubernetesPublisher
 {
-    private const string Ns = "autopack";
+    internal const string Ns = "autopack";
 
     public static IReadOnlyDictionary<string, string> Render(DeploymentModel model)
     {
@@ -192,8 +192,8 @@ public static class KubernetesPublisher
                       livenessProbe: { httpGet: { path: /nginx-health, port: 8080 }, periodSeconds: 20 }
             {{Resources(model.Web, "          ")}}
             """ + "\n---\n" + Service(model.Web, ("http", 80, 8080));
-        files["40-ingress.yaml"] = header + Ingress(model.Web);
-        files["50-backup.yaml"] = header + Backup(model.PostgresImage);
+        files["40-ingress.yaml"] = header + KubernetesIngress.Render(model.Web);
+        files["50-backup.yaml"] = header + KubernetesBackup.Render(model.PostgresImage);
         files["kustomization.yaml"] = header + Kustomization(files.Keys.Where(f => f != "01-secrets.yaml" && f != "kustomization.yaml").Order());
         return files;
     }
@@ -214,7 +214,7 @@ public static class KubernetesPublisher
         return string.Join("\n", lines.Select(l => "            " + l));
     }
 
-    private static string Pvc(string name, string size) => $$"""
+    internal static string Pvc(string name, string size) => $$"""
         apiVersion: v1
         kind: PersistentVolumeClaim
         metadata:
@@ -228,7 +228,7 @@ public static class KubernetesPublisher
     /// <summary>The image name kustomize's <c>images:</c> rewrites to REGISTRY/autopack-NAME:TAG (see deploy/README.md).</summary>
     public static string Image(string name) => $"autopack-{name}:main";
 
-    private static string Resources(string container, string indent)
+    internal static string Resources(string container, string indent)
     {
         var limit = ResourceLimits.For(container);
         return $"{indent}resources: {{ requests: {{ cpu: {limit.CpuRequest}, memory: {limit.MemoryRequest} }}, limits: {{ cpu: {limit.CpuLimit}, memory: {limit.MemoryLimit} }} }}";
@@ -248,93 +248,6 @@ public static class KubernetesPublisher
           selector: { app: {{name}} }
           ports: [{{string.Join(", ", ports.Select(p => $"{{ name: {p.Name}, port: {p.Port}, targetPort: {p.TargetPort} }}"))}}]
         """ + "\n";
-
-    private static string Ingress(string web) => $$"""
-        # The way in: TLS for autopack.example.com (set your host in the overlay, deploy/README.md), terminated by the
-        # ingress controller, to the front door. With cert-manager installed, the cluster-issuer annotation makes it
-        # issue and renew the autopack-tls certificate (a ClusterIssuer named letsencrypt); without it, create the
-        # autopack-tls TLS secret yourself (kubectl -n autopack create secret tls autopack-tls --cert=... --key=...).
-        # The ingress-nginx annotations keep live event streams unbuffered and open for an hour.
-        apiVersion: networking.k8s.io/v1
-        kind: Ingress
-        metadata:
-          name: autopack
-          namespace: {{Ns}}
-          annotations:
-            cert-manager.io/cluster-issuer: letsencrypt
-            nginx.ingress.kubernetes.io/ssl-redirect: "true"
-            nginx.ingress.kubernetes.io/proxy-buffering: "off"
-            nginx.ingress.kubernetes.io/proxy-read-timeout: "3600"
-            nginx.ingress.kubernetes.io/proxy-body-size: 1m
-        spec:
-          ingressClassName: nginx
-          tls:
-            - hosts: [autopack.example.com]
-              secretName: autopack-tls
-          rules:
-            - host: autopack.example.com
-              http:
-                paths:
-                  - path: /
-                    pathType: Prefix
-                    backend: { service: { name: {{web}}, port: { name: http } } }
-        """ + "\n";
-
-    private static string Backup(string postgresImage) => Pvc("backups", "20Gi") + "---\n" + $$"""
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: autopack-backup
-          namespace: {{Ns}}
-        data:
-          backup.sh: |
-        {{Indent(BackupScripts.Backup, "    ")}}
-          restore.sh: |
-        {{Indent(BackupScripts.Restore, "    ")}}
-        ---
-        # pg_dump -Fc every night at 02:30 into the backups volume, keeping {{BackupScripts.DefaultRetentionDays}} days (backup.sh).
-        apiVersion: batch/v1
-        kind: CronJob
-        metadata:
-          name: autopack-backup
-          namespace: {{Ns}}
-        spec:
-          schedule: "30 2 * * *"
-          concurrencyPolicy: Forbid
-          successfulJobsHistoryLimit: 3
-          failedJobsHistoryLimit: 3
-          jobTemplate:
-            spec:
-              backoffLimit: 2
-              template:
-                spec:
-                  restartPolicy: OnFailure
-                  # The postgres image's own user; fsGroup makes the volume writable for it.
-                  securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999 }
-                  containers:
-                    - name: backup
-                      image: {{postgresImage}}
-                      command: ["/bin/sh", "/backup/backup.sh"]
-                      env:
-                        - { name: PGHOST, value: postgres }
-                        - { name: PGUSER, value: autopack }
-                        - { name: PGDATABASE, value: autopack }
-                        - { name: PGPASSWORD_FILE, value: /run/secrets/autopack/postgres_password }
-                        - { name: BACKUP_DIR, value: /backups }
-                        - { name: BACKUP_RETENTION_DAYS, value: "{{BackupScripts.DefaultRetentionDays}}" }
-        {{Resources("backup", "              ")}}
-                      volumeMounts:
-                        - { name: scripts, mountPath: /backup, readOnly: true }
-                        - { name: backups, mountPath: /backups }
-                        - { name: secrets, mountPath: /run/secrets/autopack, readOnly: true }
-                  volumes:
-                    - { name: scripts, configMap: { name: autopack-backup } }
-                    - { name: backups, persistentVolumeClaim: { claimName: backups } }
-                    - { name: secrets, secret: { secretName: autopack-secrets } }
-        """ + "\n";
-
-    private static string Indent(string text, string indent) =>
-        string.Join("\n", text.TrimEnd('\n').Split('\n').Select(l => l.Length == 0 ? "" : indent + l));
 
     private static string Kustomization(IEnumerable<string> resources) =>
         "# kubectl apply -k deploys this folder as it is; an overlay sets the registry and tag (deploy/README.md).\n" +
