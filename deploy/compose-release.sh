@@ -10,6 +10,7 @@ case "$tag" in
   main|sha-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]*) ;;
   *) echo "compose-release: TAG must be main or sha-<commit>, not '$tag'" >&2; exit 2 ;;
 esac
+# AUTOPACK_COMPOSE="docker compose" for Compose v2.
 compose="${AUTOPACK_COMPOSE:-docker-compose}"
 touch .env
 grep -v -e '^AUTOPACK_REGISTRY=' -e '^AUTOPACK_TAG=' .env > .env.next || true

@@ -137,6 +137,25 @@ public class WorkflowTests
         Assert.Contains("kubectl apply -k deploy/overlays/release", runs);
     }
 
+    [Fact]
+    public async Task The_compose_release_refuses_a_tag_ci_never_pushes_before_touching_the_server()
+    {
+        var dir = Directory.CreateTempSubdirectory("autopack-release-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, ".env"), "AUTOPACK_TAG=sha-0123456789abcdef\n");
+            var psi = new ProcessStartInfo("sh", [Path.Combine(Repo, "deploy", "compose-release.sh"), "ghcr.io/acme", "latest"])
+                { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+            using var p = Process.Start(psi)!;
+            var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            Assert.Equal(2, p.ExitCode);
+            Assert.Contains("TAG must be main or sha-<commit>", output);
+            Assert.Equal("AUTOPACK_TAG=sha-0123456789abcdef\n", await File.ReadAllTextAsync(Path.Combine(dir, ".env")));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     private static async Task<(int Code, string Output)> RunAsync(string file, params string[] args)
     {
         var psi = new ProcessStartInfo("sh", [file, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
