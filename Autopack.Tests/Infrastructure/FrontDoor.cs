@@ -4,26 +4,58 @@ using Autopack.Core.Configuration;
 namespace Autopack.Tests.Infrastructure;
 
 /// <summary>
-/// The shipped Autopack.Web/nginx.conf served by the real nginx binary in front of a given API address,
-/// with a given site root (the dashboard build, or a fixture). Disposal stops nginx.
+/// The shipped front door served by the real nginx binary in front of a given API address, with a given site root
+/// (the dashboard build, or a fixture): <c>Autopack.Web/nginx.conf</c> (plain HTTP) or <c>nginx-tls.conf</c> (TLS),
+/// with the <c>nginx.d/</c> snippets, each template filled in the way the nginx image's envsubst step does.
+/// Disposal stops nginx.
 /// </summary>
 public sealed class FrontDoor : IAsyncDisposable
 {
     private readonly Process _nginx;
     private readonly string _dir;
+    /// <summary>The plain HTTP listener (the whole front door for nginx.conf; ACME, health and redirects for nginx-tls.conf).</summary>
     public string Url { get; }
+    /// <summary>The TLS listener, for nginx-tls.conf.</summary>
+    public string? HttpsUrl { get; }
+    public int? HttpsPort { get; }
 
-    private FrontDoor(Process nginx, string dir, string url) { _nginx = nginx; _dir = dir; Url = url; }
-
-    public static async Task<FrontDoor> StartAsync(string apiUpstream, string siteRoot)
+    private FrontDoor(Process nginx, string dir, string url, int? httpsPort)
     {
-        var repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;
+        _nginx = nginx; _dir = dir; Url = url; HttpsPort = httpsPort;
+        HttpsUrl = httpsPort is { } p ? $"https://localhost:{p}" : null;
+    }
+
+    public static Task<FrontDoor> StartAsync(string apiUpstream, string siteRoot) =>
+        StartAsync("nginx.conf", siteRoot, new() { ["AUTOPACK_API_UPSTREAM"] = apiUpstream }, tls: false);
+
+    public static Task<FrontDoor> StartTlsAsync(string apiUpstream, string siteRoot, string certificate, string key, string acmeWebroot) =>
+        StartAsync("nginx-tls.conf", siteRoot, new()
+        {
+            ["AUTOPACK_API_UPSTREAM"] = apiUpstream,
+            ["AUTOPACK_TLS_CERTIFICATE"] = certificate,
+            ["AUTOPACK_TLS_CERTIFICATE_KEY"] = key,
+            ["AUTOPACK_ACME_WEBROOT"] = acmeWebroot,
+        }, tls: true);
+
+    private static async Task<FrontDoor> StartAsync(string serverFile, string siteRoot, Dictionary<string, string> variables, bool tls)
+    {
+        var web = Path.Combine(StatePaths.FindRepoRoot(AppContext.BaseDirectory)!, "Autopack.Web");
         var dir = Directory.CreateTempSubdirectory("autopack-nginx-").FullName;
         var port = LocalPostgres.FreePort();
-        var server = (await File.ReadAllTextAsync(Path.Combine(repo, "Autopack.Web", "nginx.conf")))
-            .Replace("${AUTOPACK_API_UPSTREAM}", apiUpstream)
+        int? httpsPort = tls ? LocalPostgres.FreePort() : null;
+        // The image renders nginx.d/*.template into /etc/nginx/conf.d/autopack/; here into the temp folder.
+        Directory.CreateDirectory(Path.Combine(dir, "autopack"));
+        string Render(string text)
+        {
+            foreach (var (name, value) in variables) text = text.Replace("${" + name + "}", value);
+            return text.Replace("/etc/nginx/conf.d/autopack/", Path.Combine(dir, "autopack") + "/")
+                .Replace("root /usr/share/nginx/html;", $"root {siteRoot};");
+        }
+        foreach (var template in Directory.GetFiles(Path.Combine(web, "nginx.d"), "*.conf.template"))
+            await File.WriteAllTextAsync(Path.Combine(dir, "autopack", Path.GetFileNameWithoutExtension(template)), Render(await File.ReadAllTextAsync(template)));
+        var server = Render(await File.ReadAllTextAsync(Path.Combine(web, serverFile)))
             .Replace("listen 8080;", $"listen 127.0.0.1:{port};")
-            .Replace("root /usr/share/nginx/html;", $"root {siteRoot};");
+            .Replace("listen 8443 ssl http2;", $"listen 127.0.0.1:{httpsPort} ssl http2;");
         var temp = string.Join("\n", new[] { "client_body", "proxy", "fastcgi", "uwsgi", "scgi" }.Select(t => $"{t}_temp_path {dir}/{t};"));
         var main = $$"""
             {{(Environment.UserName == "root" ? "user root;" : "")}}
@@ -47,7 +79,7 @@ public sealed class FrontDoor : IAsyncDisposable
         for (var i = 0; i < 100; i++)
         {
             if (nginx.HasExited) throw new InvalidOperationException("nginx exited: " + await nginx.StandardError.ReadToEndAsync());
-            try { if ((await http.GetAsync(url + "/nginx-health")).IsSuccessStatusCode) return new FrontDoor(nginx, dir, url); }
+            try { if ((await http.GetAsync(url + "/nginx-health")).IsSuccessStatusCode) return new FrontDoor(nginx, dir, url, httpsPort); }
             catch (HttpRequestException) { }
             await Task.Delay(100);
         }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using Autopack.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -13,6 +12,7 @@ namespace Autopack.Tests.Web;
 public sealed class NginxRoutingTests : IAsyncLifetime
 {
     private readonly ConcurrentQueue<string> _received = new();
+    private readonly TaskCompletionSource _sendSecondEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WebApplication _upstream = null!;
     private FrontDoor _door = null!;
     private string _site = null!;
@@ -31,7 +31,8 @@ public sealed class NginxRoutingTests : IAsyncLifetime
             ctx.Response.ContentType = "text/event-stream";
             await ctx.Response.WriteAsync("id: 1\nevent: first\ndata: {}\n\n");
             await ctx.Response.Body.FlushAsync();
-            await Task.Delay(1500);
+            // The second event is written only after the test has read the first, so nothing here depends on timing.
+            await _sendSecondEvent.Task.WaitAsync(TimeSpan.FromSeconds(30));
             await ctx.Response.WriteAsync("id: 2\nevent: second\ndata: {}\n\n");
         });
         _upstream.Map("/{**path}", (HttpContext ctx) =>
@@ -106,21 +107,32 @@ public sealed class NginxRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Event_streams_pass_through_unbuffered_with_the_prefix_stripped()
     {
-        var started = Stopwatch.StartNew();
         using var response = await _http.GetAsync(_door.Url + "/api/runs/r1/events?last_event_id=0", HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        string? line;
-        while ((line = await reader.ReadLineAsync()) is not null && line != "event: first") { }
-        var firstAt = started.Elapsed;
-        while ((line = await reader.ReadLineAsync()) is not null && line != "event: second") { }
-        var secondAt = started.Elapsed;
-        Assert.True(firstAt < TimeSpan.FromMilliseconds(1200), $"first event arrived after {firstAt.TotalMilliseconds} ms: buffered");
-        Assert.True(secondAt - firstAt > TimeSpan.FromMilliseconds(1000));
+        // The upstream holds the stream open after the first event: reading it proves nginx passed it on as it came.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+            Assert.True(await ReadUntilAsync(reader, "event: first", timeout.Token), "the first event did not arrive while the stream stayed open: buffered");
+        _sendSecondEvent.SetResult();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+            Assert.True(await ReadUntilAsync(reader, "event: second", timeout.Token));
         Assert.Contains("/runs/r1/events?last_event_id=0", _received);
+    }
+
+    private static async Task<bool> ReadUntilAsync(StreamReader reader, string line, CancellationToken ct)
+    {
+        try
+        {
+            string? read;
+            while ((read = await reader.ReadLineAsync(ct)) is not null)
+                if (read == line) return true;
+            return false;
+        }
+        catch (OperationCanceledException) { return false; }
     }
 
     public async Task DisposeAsync()
     {
+        _sendSecondEvent.TrySetResult();
         await _door.DisposeAsync();
         await _upstream.DisposeAsync();
         Directory.Delete(_site, recursive: true);

@@ -10,7 +10,13 @@ if (!dir) { console.error("usage: node validate-k8s.mjs DIR"); process.exit(2); 
 
 let documents = 0;
 const problems = [];
-for (const file of readdirSync(dir).filter(f => /\.ya?ml$/.test(f)).sort()) {
+const files = readdirSync(dir).filter(f => /\.ya?ml$/.test(f)).sort();
+// kustomization.yaml is kustomize's input, not a cluster object: check only that every resource it lists is here.
+for (const file of files.filter(f => f === "kustomization.yaml")) {
+  for (const resource of parseAllDocuments(readFileSync(join(dir, file), "utf8"))[0]?.toJS()?.resources ?? [])
+    if (!files.includes(resource)) problems.push(`${file}: resource ${resource} does not exist`);
+}
+for (const file of files.filter(f => f !== "kustomization.yaml")) {
   for (const doc of parseAllDocuments(readFileSync(join(dir, file), "utf8"))) {
     if (doc.errors.length) { problems.push(`${file}: ${doc.errors.map(e => e.message).join("; ")}`); continue; }
     const obj = doc.toJS();
