@@ -21,12 +21,13 @@ public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string col
         await db.SaveChangesAsync(ct);
     }
 
-    public async Task<IReadOnlyList<MemoryHit>> SearchAsync(ReadOnlyMemory<float> vector, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<MemoryHit>> SearchAsync(ReadOnlyMemory<float> vector, int limit, MemoryFilter? filter, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
         var rows = await db.MemoryEntries.AsNoTracking().Where(m => m.Collection == collection)
             .OrderByDescending(m => m.CreatedAt).Take(scanLimit).ToListAsync(ct);
         return rows
+            .Where(r => filter is null || filter.Matches(r.Kind, r.RunId))
             .Select(r => (row: r, score: Cosine(vector.Span, MemoryMarshal.Cast<byte, float>(r.Vector))))
             .Where(x => !double.IsNaN(x.score))
             .OrderByDescending(x => x.score).Take(limit)
