@@ -5,41 +5,84 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Executor.Memory;
 
-/// <summary>The default backend: <see cref="MemoryEntry"/> rows (float32 vectors) ranked by cosine similarity in process.</summary>
-public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string collection, int scanLimit = 5_000) : IMemoryStore
+/// <summary>
+/// The default backend: <see cref="MemoryEntry"/> rows (float32 vectors) in the shared database, ranked in memory by a
+/// <see cref="VectorIndex"/>. The collection is loaded on first use; after that every search first reads the rows added
+/// since (by this or any other executor), so what one executor remembers, the next recall anywhere can find.
+/// </summary>
+public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string collection) : IMemoryStore
 {
+    /// <summary>
+    /// How far before the newest row seen the catch-up looks again. A row becomes visible when its insert commits,
+    /// a moment after its <c>created_at</c> (stamped by the writer's clock); this covers that lag and clock skew
+    /// between executor hosts up to the same amount. Rows seen already are skipped by id.
+    /// </summary>
+    public static readonly TimeSpan CatchUpOverlap = TimeSpan.FromMinutes(2);
+
+    private readonly VectorIndex _index = new();
+    private readonly SemaphoreSlim _catchUp = new(1, 1);
+    private DateTime? _newestSeen;
+
     public string Backend => "embedded";
 
     public async Task StoreAsync(string kind, string text, string? runId, string? phaseId, ReadOnlyMemory<float> vector, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
-        db.MemoryEntries.Add(new MemoryEntry
+        var entry = new MemoryEntry
         {
             Collection = collection, Kind = kind, Text = text, RunId = runId, PhaseId = phaseId,
             Vector = MemoryMarshal.AsBytes(vector.Span).ToArray(),
-        });
-        await db.SaveChangesAsync(ct);
+        };
+        await using (var db = dbFactory.Create())
+        {
+            db.MemoryEntries.Add(entry);
+            await db.SaveChangesAsync(ct);
+        }
+        _index.Add(entry.Id, kind, runId, vector.Span);
     }
 
     public async Task<IReadOnlyList<MemoryHit>> SearchAsync(ReadOnlyMemory<float> vector, int limit, MemoryFilter? filter, CancellationToken ct)
     {
+        await CatchUpAsync(ct);
+        var best = _index.Search(vector.Span, limit, filter);
+        if (best.Count == 0) return [];
+        var ids = best.Select(b => b.Id).ToList();
         await using var db = dbFactory.Create();
-        var rows = await db.MemoryEntries.AsNoTracking().Where(m => m.Collection == collection)
-            .OrderByDescending(m => m.CreatedAt).Take(scanLimit).ToListAsync(ct);
-        return rows
-            .Where(r => filter is null || filter.Matches(r.Kind, r.RunId))
-            .Select(r => (row: r, score: Cosine(vector.Span, MemoryMarshal.Cast<byte, float>(r.Vector))))
-            .Where(x => !double.IsNaN(x.score))
-            .OrderByDescending(x => x.score).Take(limit)
-            .Select(x => new MemoryHit(x.row.Kind, x.row.Text, x.score, x.row.RunId, x.row.PhaseId))
-            .ToList();
+        var rows = await db.MemoryEntries.AsNoTracking().Where(m => ids.Contains(m.Id))
+            .Select(m => new { m.Id, m.Kind, m.Text, m.RunId, m.PhaseId }).ToDictionaryAsync(m => m.Id, ct);
+        var hits = new List<MemoryHit>(best.Count);
+        foreach (var (id, score) in best)
+            if (rows.TryGetValue(id, out var r)) hits.Add(new MemoryHit(r.Kind, r.Text, score, r.RunId, r.PhaseId));
+        return hits;
     }
 
-    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    /// <summary>
+    /// First call: the whole collection. Later: the ids written since the newest row seen (minus <see cref="CatchUpOverlap"/>),
+    /// then the vectors of those not in the index yet: one small query when nothing is new.
+    /// </summary>
+    private async Task CatchUpAsync(CancellationToken ct)
     {
-        if (a.Length != b.Length || a.Length == 0) return double.NaN; // another embedder's vector
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
-        return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+        await _catchUp.WaitAsync(ct);
+        try
+        {
+            await using var db = dbFactory.Create();
+            var rows = db.MemoryEntries.AsNoTracking().Where(m => m.Collection == collection);
+            if (_newestSeen is { } newest)
+            {
+                var since = newest - CatchUpOverlap;
+                var recent = await rows.Where(m => m.CreatedAt >= since).Select(m => m.Id).ToListAsync(ct);
+                var unseen = recent.Where(id => !_index.Contains(id)).ToList();
+                if (unseen.Count == 0) return;
+                rows = rows.Where(m => unseen.Contains(m.Id));
+            }
+            await foreach (var row in rows.Select(m => new { m.Id, m.Kind, m.RunId, m.Vector, m.CreatedAt }).AsAsyncEnumerable().WithCancellation(ct))
+            {
+                _index.Add(row.Id, row.Kind, row.RunId, MemoryMarshal.Cast<byte, float>(row.Vector));
+                if (_newestSeen is null || row.CreatedAt > _newestSeen) _newestSeen = row.CreatedAt;
+            }
+        }
+        finally
+        {
+            _catchUp.Release();
+        }
     }
 }
