@@ -52,7 +52,7 @@ public static class ExecutorServiceExtensions
     {
         if (!options.MemoryEnabled) return null;
         if (settings.Qdrant is not null) return new QdrantMemoryStore(sp.GetRequiredService<QdrantClient>(), options.QdrantCollection);
-        return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection);
+        return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection, sp.GetService<TimeProvider>());
     }
 
     /// <summary>AUTOPACK_EMBEDDINGS=openai:text-embedding-3-small or compat:nomic-embed-text (Ollama); unset → local hashing.</summary>

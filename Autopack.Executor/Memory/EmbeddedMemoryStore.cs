@@ -10,12 +10,13 @@ namespace Autopack.Executor.Memory;
 /// <see cref="VectorIndex"/>. The collection is loaded on first use; after that every search first reads the rows added
 /// since (by this or any other executor), so what one executor remembers, the next recall anywhere can find.
 /// </summary>
-public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string collection) : IMemoryStore
+public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string collection, TimeProvider? time = null) : IMemoryStore
 {
     /// <summary>
     /// How far before the newest row seen the catch-up looks again. A row becomes visible when its insert commits,
     /// a moment after its <c>created_at</c> (stamped by the writer's clock); this covers that lag and clock skew
-    /// between executor hosts up to the same amount. Rows seen already are skipped by id.
+    /// between executor hosts up to the same amount. Rows seen already are skipped by id. A row stamped in the future
+    /// (a host whose clock runs ahead) cannot push the window past this host's own now.
     /// </summary>
     public static readonly TimeSpan CatchUpOverlap = TimeSpan.FromMinutes(2);
 
@@ -57,7 +58,8 @@ public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string col
 
     /// <summary>
     /// First call: the whole collection. Later: the ids written since the newest row seen (minus <see cref="CatchUpOverlap"/>),
-    /// then the vectors of those not in the index yet: one small query when nothing is new.
+    /// then the vectors of those not in the index yet: one small query when nothing is new. The watermark moves only
+    /// after a complete read, so a cancelled load is simply done again.
     /// </summary>
     private async Task CatchUpAsync(CancellationToken ct)
     {
@@ -68,17 +70,20 @@ public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string col
             var rows = db.MemoryEntries.AsNoTracking().Where(m => m.Collection == collection);
             if (_newestSeen is { } newest)
             {
-                var since = newest - CatchUpOverlap;
+                var now = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime;
+                var since = (newest < now ? newest : now) - CatchUpOverlap;
                 var recent = await rows.Where(m => m.CreatedAt >= since).Select(m => m.Id).ToListAsync(ct);
                 var unseen = recent.Where(id => !_index.Contains(id)).ToList();
                 if (unseen.Count == 0) return;
                 rows = rows.Where(m => unseen.Contains(m.Id));
             }
+            var newestRead = _newestSeen;
             await foreach (var row in rows.Select(m => new { m.Id, m.Kind, m.RunId, m.Vector, m.CreatedAt }).AsAsyncEnumerable().WithCancellation(ct))
             {
                 _index.Add(row.Id, row.Kind, row.RunId, MemoryMarshal.Cast<byte, float>(row.Vector));
-                if (_newestSeen is null || row.CreatedAt > _newestSeen) _newestSeen = row.CreatedAt;
+                if (newestRead is null || row.CreatedAt > newestRead) newestRead = row.CreatedAt;
             }
+            _newestSeen = newestRead;
         }
         finally
         {

@@ -63,6 +63,24 @@ public class EmbeddedMemoryStoreTests
     }
 
     [Fact]
+    public async Task A_row_stamped_an_hour_ahead_by_a_fast_clock_does_not_hide_the_rows_written_after_it()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        var mine = new EmbeddedMemoryStore(Factory(db), "mem");
+        await using (var ctx = db.CreateContext())
+        {
+            ctx.MemoryEntries.Add(Entry("written by a host whose clock is an hour fast", "run-1", "error", DateTime.UtcNow.AddHours(1)));
+            await ctx.SaveChangesAsync();
+        }
+        Assert.Single(await mine.SearchAsync(_embedder.Embed("clock"), 5, null, default)); // loaded; the newest row seen is an hour ahead
+
+        const string text = "CI_FAILED: expected 'Hello, Autopack' in greet.sh";
+        await new EmbeddedMemoryStore(Factory(db), "mem").StoreAsync("error", text, "run-2", "P1", _embedder.Embed(text), default);
+        var hits = await mine.SearchAsync(_embedder.Embed(text), 5, null, default);
+        Assert.Equal((text, 2), (hits[0].Text, hits.Count));
+    }
+
+    [Fact]
     public async Task A_recall_can_be_narrowed_to_a_run_and_a_kind_and_another_embedder_s_vectors_never_match()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
