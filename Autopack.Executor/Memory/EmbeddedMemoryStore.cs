@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
@@ -6,8 +7,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Autopack.Executor.Memory;
 
 /// <summary>
-/// The default backend: <see cref="MemoryEntry"/> rows (float32 vectors) in the shared database, ranked in memory by a
-/// <see cref="VectorIndex"/>. The collection is loaded on first use; after that every search first reads the rows added
+/// The default backend: <see cref="MemoryEntry"/> rows (float32 vectors) in the shared database. A <see cref="VectorIndex"/>
+/// in memory scans every row for candidates; their stored vectors give the exact ranking. The collection is loaded on first use; after that every search first reads the rows added
 /// since (by this or any other executor), so what one executor remembers, the next recall anywhere can find.
 /// </summary>
 public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string collection, TimeProvider? time = null) : IMemoryStore
@@ -19,6 +20,10 @@ public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string col
     /// (a host whose clock runs ahead) cannot push the window past this host's own now.
     /// </summary>
     public static readonly TimeSpan CatchUpOverlap = TimeSpan.FromMinutes(2);
+
+    // Candidates the approximate index hands over for exact rescoring: ±0.01 of quantization error cannot push a
+    // best match past dozens of others.
+    private const int CandidatesPerHit = 4, MinCandidates = 32;
 
     private readonly VectorIndex _index = new();
     private readonly SemaphoreSlim _catchUp = new(1, 1);
@@ -44,17 +49,20 @@ public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string col
     public async Task<IReadOnlyList<MemoryHit>> SearchAsync(ReadOnlyMemory<float> vector, int limit, MemoryFilter? filter, CancellationToken ct)
     {
         await CatchUpAsync(ct);
-        var best = _index.Search(vector.Span, limit, filter);
-        if (best.Count == 0) return [];
-        var ids = best.Select(b => b.Id).ToList();
+        var candidates = _index.Search(vector.Span, Math.Max(limit * CandidatesPerHit, MinCandidates), filter);
+        if (candidates.Count == 0 || limit <= 0) return [];
+        var ids = candidates.Select(c => c.Id).ToList();
         await using var db = dbFactory.Create();
         var rows = await db.MemoryEntries.AsNoTracking().Where(m => ids.Contains(m.Id))
-            .Select(m => new { m.Id, m.Kind, m.Text, m.RunId, m.PhaseId }).ToDictionaryAsync(m => m.Id, ct);
-        var hits = new List<MemoryHit>(best.Count);
-        foreach (var (id, score) in best)
-            if (rows.TryGetValue(id, out var r)) hits.Add(new MemoryHit(r.Kind, r.Text, score, r.RunId, r.PhaseId));
-        return hits;
+            .Select(m => new { m.Kind, m.Text, m.RunId, m.PhaseId, m.Vector }).ToListAsync(ct);
+        // The index's scores are approximate; the stored float32 vectors give the exact cosine and the final order.
+        return rows
+            .Select(r => new MemoryHit(r.Kind, r.Text, Cosine(vector.Span, MemoryMarshal.Cast<byte, float>(r.Vector)), r.RunId, r.PhaseId))
+            .OrderByDescending(h => h.Score).Take(limit).ToList();
     }
+
+    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        TensorPrimitives.CosineSimilarity(a, b) is var s && float.IsNaN(s) ? 0 : s; // a stored zero vector resembles nothing
 
     /// <summary>
     /// First call: the whole collection. Later: the ids written since the newest row seen (minus <see cref="CatchUpOverlap"/>),

@@ -3,10 +3,10 @@ using System.Numerics.Tensors;
 namespace Autopack.Executor.Memory;
 
 /// <summary>
-/// The embedded store's vectors in memory: unit-normalized when added, so cosine similarity is one dot product, and
-/// ranked by a full scan with <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> (SIMD).
-/// Vectors of another dimension (a different embedder) sit in their own segment and never match a query.
-/// One lock covers adds and scans: a scan of 100,000 × 384 floats takes milliseconds, and adds are rare.
+/// The embedded store's vectors in memory, for choosing candidates: a full scan of every row (no approximate index, so
+/// nothing is ever out of reach) over scalar-quantized copies (<see cref="VectorSegment"/>), ranked by approximate
+/// cosine similarity. Vectors of another dimension (a different embedder) sit in their own segment and never match a
+/// query. One lock covers adds and scans: a scan of 100,000 × 384 takes milliseconds, and adds are rare.
 /// </summary>
 public sealed class VectorIndex
 {
@@ -32,16 +32,15 @@ public sealed class VectorIndex
         }
     }
 
-    /// <summary>The ids of the <paramref name="limit"/> rows most similar to <paramref name="query"/> (cosine), best first.</summary>
+    /// <summary>
+    /// The ids of the <paramref name="limit"/> rows most similar to <paramref name="query"/>, best first, with their
+    /// approximate cosine similarity (about ±0.01: rescore the candidates with the stored vectors for exact figures).
+    /// </summary>
     public IReadOnlyList<(Guid Id, double Score)> Search(ReadOnlySpan<float> query, int limit, MemoryFilter? filter)
     {
-        if (limit <= 0 || query.IsEmpty) return [];
-        var norm = TensorPrimitives.Norm(query);
-        if (!(norm > 0)) return [];
-        var unit = new float[query.Length];
-        TensorPrimitives.Divide(query, norm, unit);
+        if (limit <= 0 || query.IsEmpty || !(TensorPrimitives.Norm(query) > 0)) return [];
         lock (_gate)
-            return _segments.TryGetValue(query.Length, out var segment) ? segment.Top(unit, limit, filter) : [];
+            return _segments.TryGetValue(query.Length, out var segment) ? segment.Top(query, limit, filter) : [];
     }
 
     // Kinds and run ids repeat across thousands of rows; keep one string of each.
