@@ -2,13 +2,14 @@ using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Autopack.Core.Events;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>The /health contract: database identity and reachability, Qdrant, kill switches, version.</summary>
 public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory dbFactory, KillSwitchReader killSwitches,
-    IHttpClientFactory httpClients, ILogger<AutopackHealth> logger)
+    HealthCheckService healthChecks, ILogger<AutopackHealth> logger)
 {
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
 
@@ -44,22 +45,15 @@ public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory
         }
     }
 
+    /// <summary>The registered <see cref="QdrantHealthCheck"/> (bounded by its <see cref="ProbeTimeout"/>); embedded when Qdrant is not configured.</summary>
     private async Task<string> ProbeQdrantAsync(CancellationToken ct)
     {
         if (settings.Qdrant is null) return "embedded";
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(ProbeTimeout);
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(settings.Qdrant.Endpoint, "/readyz"));
-            if (settings.Qdrant.ApiKey is not null) request.Headers.Add("api-key", settings.Qdrant.ApiKey);
-            using var response = await httpClients.CreateClient("health-probe").SendAsync(request, cts.Token);
-            return response.IsSuccessStatusCode ? "connected" : "unreachable";
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException && !ct.IsCancellationRequested)
-        {
-            return "unreachable";
-        }
+        var report = await healthChecks.CheckHealthAsync(r => r.Name == QdrantHealthCheck.Name, ct);
+        if (!report.Entries.TryGetValue(QdrantHealthCheck.Name, out var entry)) throw new InvalidOperationException("Qdrant is configured but its health check is not registered (AddQdrantClient).");
+        if (entry.Status == HealthStatus.Healthy) return "connected";
+        logger.LogWarning("Qdrant probe failed: {Error}", entry.Description);
+        return "unreachable";
     }
 }
 

@@ -35,6 +35,7 @@ public static class Extensions
         });
 
         builder.AddAutopackData(settings.Database);
+        if (settings.Qdrant is { } qdrant) builder.AddQdrantClient(qdrant);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KillSwitchReader>();
         builder.Services.AddSingleton<AutopackHealth>();

@@ -29,8 +29,6 @@ public sealed record ExecutorOptions
     public TimeSpan ApprovalPollInterval { get; init; } = TimeSpan.FromSeconds(1);
     public bool MemoryEnabled { get; init; } = true;
     public string QdrantCollection { get; init; } = "autopack_memory";
-    /// <summary>How many of the newest entries the embedded index ranks per query (latency grows linearly with it).</summary>
-    public int MemoryScanLimit { get; init; } = 5_000;
     /// <summary><c>provider:model</c> for embeddings (openai, compat); null = the local hashing embedder.</summary>
     public string? EmbeddingModel { get; init; }
     public Uri? ApiUrl { get; init; }
@@ -80,7 +78,6 @@ public sealed record ExecutorOptions
             ApprovalTtl = TimeSpan.FromMinutes(Int("AUTOPACK_APPROVAL_TTL_MINUTES", 15, 1)),
             MemoryEnabled = c["AUTOPACK_ENABLE_MEMORY"] is not ("0" or "false"),
             QdrantCollection = string.IsNullOrWhiteSpace(c["AUTOPACK_QDRANT_COLLECTION"]) ? "autopack_memory" : c["AUTOPACK_QDRANT_COLLECTION"]!,
-            MemoryScanLimit = Int("AUTOPACK_MEMORY_SCAN_LIMIT", 5_000, 100),
             EmbeddingModel = string.IsNullOrWhiteSpace(c["AUTOPACK_EMBEDDINGS"]) ? null : c["AUTOPACK_EMBEDDINGS"],
             ApiUrl = api,
             MaxErrorReleases = Int("AUTOPACK_MAX_EXECUTOR_ERRORS", 5, 1),

@@ -9,6 +9,7 @@ using Autopack.Executor.Prompts;
 using Autopack.Executor.Startup;
 using Microsoft.Extensions.AI;
 using OpenAI;
+using Qdrant.Client;
 
 namespace Autopack.Executor.Extensions;
 
@@ -53,12 +54,8 @@ public static class ExecutorServiceExtensions
     private static IMemoryStore? CreateMemoryStore(IServiceProvider sp, ExecutorOptions options, AutopackSettings settings)
     {
         if (!options.MemoryEnabled) return null;
-        if (settings.Qdrant is { } qdrant)
-        {
-            var http = new HttpClient { BaseAddress = new Uri(qdrant.Endpoint.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(10) };
-            return new QdrantMemoryStore(new QdrantRestClient(http, qdrant.ApiKey), options.QdrantCollection);
-        }
-        return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection, options.MemoryScanLimit);
+        if (settings.Qdrant is not null) return new QdrantMemoryStore(sp.GetRequiredService<QdrantClient>(), options.QdrantCollection);
+        return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection, sp.GetService<TimeProvider>());
     }
 
     /// <summary>AUTOPACK_EMBEDDINGS=openai:text-embedding-3-small or compat:nomic-embed-text (Ollama); unset → local hashing.</summary>

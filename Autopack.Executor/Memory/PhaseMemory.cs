@@ -30,13 +30,15 @@ public sealed class PhaseMemory(IMemoryStore? store, IEmbeddingGenerator<string,
         }
     }
 
-    public async Task<IReadOnlyList<MemoryHit>> RecallAsync(string query, int limit, CancellationToken ct)
+    public Task<IReadOnlyList<MemoryHit>> RecallAsync(string query, int limit, CancellationToken ct) => RecallAsync(query, limit, null, ct);
+
+    public async Task<IReadOnlyList<MemoryHit>> RecallAsync(string query, int limit, MemoryFilter? filter, CancellationToken ct)
     {
         if (store is null || await killSwitches.IsEngagedAsync(KillSwitchNames.DisableMemory, ct)) return [];
         try
         {
             var vector = (await embedder.GenerateAsync([query], cancellationToken: ct))[0].Vector;
-            return (await store.SearchAsync(vector, limit, ct)).Where(h => h.Score > 0.1).ToList();
+            return (await store.SearchAsync(vector, limit, filter, ct)).Where(h => h.Score > 0.1).ToList();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
