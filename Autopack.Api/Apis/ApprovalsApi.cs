@@ -83,9 +83,9 @@ public static class ApprovalsApi
         {
             ApprovalDecisionOutcome.NotFound => ApiProblem.NotFound($"Approval '{approvalId}'"),
             ApprovalDecisionOutcome.AlreadyDecided => ApiProblem.Conflict("approval_decided",
-                $"Approval is already {EnumNames.ToWire(result.Approval!.Status)}.", new Dictionary<string, object?> { ["status"] = EnumNames.ToWire(result.Approval.Status) }),
+                $"Approval is already {EnumNames.ToWire(result.Approval!.Status)}.", new Dictionary<string, object?> { ["approval_status"] = EnumNames.ToWire(result.Approval.Status) }),
             ApprovalDecisionOutcome.Expired => ApiProblem.Conflict("approval_expired", "The approval expired before the decision; it counts as rejected.",
-                new Dictionary<string, object?> { ["status"] = "EXPIRED" }),
+                new Dictionary<string, object?> { ["approval_status"] = "EXPIRED" }),
             _ => Results.Ok(ApprovalDto.From(result.Approval!)),
         };
     }

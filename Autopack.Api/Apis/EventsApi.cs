@@ -3,6 +3,7 @@ using Autopack.Api.Services;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -17,11 +18,13 @@ public static class EventsApi
     public static IEndpointConventionBuilder MapEventsApi(this IEndpointRouteBuilder app) =>
         app.MapGet("/runs/{runId}/events", Stream).WithTags("Runs").WithMetadata(new SseEndpointMetadata());
 
-    private static async Task Stream(HttpContext http, string runId, long? lastEventId, IAutopackDbFactory dbFactory, RunEventFeed feed,
+    private static async Task Stream(HttpContext http, string runId, [FromQuery(Name = "last_event_id")] long? lastEventId,
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, IAutopackDbFactory dbFactory, RunEventFeed feed,
         SseConnections connections, IOptions<ApiLimitsOptions> options, IProblemDetailsService problems)
     {
         var ct = http.RequestAborted;
-        var after = lastEventId ?? (long.TryParse(http.Request.Headers["Last-Event-ID"], out var header) ? header : 0);
+        // The header wins: EventSource sends it on every reconnect, while the query keeps the first connect's value.
+        var after = long.TryParse(lastEventIdHeader, out var header) ? header : lastEventId ?? 0;
         await using (var db = dbFactory.Create())
         {
             if (!await db.Runs.AnyAsync(r => r.Id == runId, ct))

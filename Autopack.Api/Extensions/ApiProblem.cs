@@ -5,10 +5,18 @@ namespace Autopack.Api.Extensions;
 /// <summary>RFC 7807 problems with Autopack's stable <c>code</c> (request_id is added for every problem in one place).</summary>
 public static class ApiProblem
 {
+    /// <summary>The RFC 7807 members (and the validation problem's <c>errors</c>): an extension with one of these names would be a duplicate key.</summary>
+    public static readonly IReadOnlySet<string> StandardMembers = new HashSet<string> { "type", "title", "status", "detail", "instance", "errors" };
+
     public static IResult Create(int status, string code, string detail, IDictionary<string, object?>? extensions = null)
     {
         var ext = new Dictionary<string, object?> { ["code"] = code };
-        if (extensions is not null) foreach (var (k, v) in extensions) ext[k] = v;
+        foreach (var (k, v) in extensions ?? new Dictionary<string, object?>())
+        {
+            // Parsers keep the last of two equal keys, so a colliding extension would silently replace the HTTP status.
+            if (StandardMembers.Contains(k)) throw new ArgumentException($"Problem extension '{k}' collides with an RFC 7807 member.", nameof(extensions));
+            ext[k] = v;
+        }
         return Results.Problem(detail: detail, statusCode: status, extensions: ext);
     }
 

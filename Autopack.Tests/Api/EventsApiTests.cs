@@ -58,6 +58,29 @@ public class EventsApiTests
     }
 
     [Fact]
+    public async Task The_last_event_id_query_resumes_after_it_and_the_header_wins_over_it()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("q"), Json);
+        await http.PostAsync("/runs/q/cancel", null); // events 1 (run.created), 2-3 (phase.state), 4 (run.state)
+
+        async Task<long> FirstIdAsync(string url, string? header)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (header is not null) request.Headers.Add("Last-Event-ID", header);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            return (await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10)))[0].Id;
+        }
+
+        Assert.Equal(3, await FirstIdAsync("/runs/q/events?last_event_id=2", null));
+        Assert.Equal(4, await FirstIdAsync("/runs/q/events?last_event_id=1", "3"));
+        Assert.Equal(1, await FirstIdAsync("/runs/q/events", null));
+    }
+
+    [Fact]
     public async Task On_postgres_a_new_event_arrives_at_once_not_on_the_next_poll()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
