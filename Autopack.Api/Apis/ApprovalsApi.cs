@@ -4,6 +4,7 @@ using Autopack.Api.Extensions;
 using Autopack.Core.Approvals;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -54,7 +55,7 @@ public static class ApprovalsApi
         return Results.Created($"/approvals/{approval.Id}", ApprovalDto.From(approval));
     }
 
-    private static async Task<IResult> List(AutopackDbContext db, string? status, string? runId, CancellationToken ct)
+    private static async Task<IResult> List(AutopackDbContext db, string? status, [FromQuery(Name = "run_id")] string? runId, CancellationToken ct)
     {
         var query = db.Approvals.AsNoTracking();
         if (status is not null)
@@ -82,9 +83,9 @@ public static class ApprovalsApi
         return result.Outcome switch
         {
             ApprovalDecisionOutcome.NotFound => ApiProblem.NotFound($"Approval '{approvalId}'"),
-            ApprovalDecisionOutcome.AlreadyDecided => ApiProblem.Conflict("approval_decided",
+            ApprovalDecisionOutcome.AlreadyDecided => ApiProblem.Conflict(ProblemCodes.ApprovalDecided,
                 $"Approval is already {EnumNames.ToWire(result.Approval!.Status)}.", new Dictionary<string, object?> { ["approval_status"] = EnumNames.ToWire(result.Approval.Status) }),
-            ApprovalDecisionOutcome.Expired => ApiProblem.Conflict("approval_expired", "The approval expired before the decision; it counts as rejected.",
+            ApprovalDecisionOutcome.Expired => ApiProblem.Conflict(ProblemCodes.ApprovalExpired, "The approval expired before the decision; it counts as rejected.",
                 new Dictionary<string, object?> { ["approval_status"] = "EXPIRED" }),
             _ => Results.Ok(ApprovalDto.From(result.Approval!)),
         };

@@ -29,7 +29,7 @@ public static class EventsApi
         {
             if (!await db.Runs.AnyAsync(r => r.Id == runId, ct))
             {
-                await WriteProblemAsync(http, problems, 404, "not_found", $"Run '{runId}' was not found.");
+                await WriteProblemAsync(http, problems, 404, ProblemCodes.NotFound, $"Run '{runId}' was not found.");
                 return;
             }
         }
@@ -37,7 +37,7 @@ public static class EventsApi
         if (!connections.TryOpen(client))
         {
             http.Response.Headers.RetryAfter = "10";
-            await WriteProblemAsync(http, problems, 429, "sse_limit", "Too many open event streams; close one or retry later.");
+            await WriteProblemAsync(http, problems, 429, ProblemCodes.SseLimit, "Too many open event streams; close one or retry later.");
             return;
         }
         try

@@ -37,7 +37,7 @@ public static class RunsApi
         if (inconsistent.Count > 0) return ApiProblem.Validation(422, inconsistent, "The run plan is not consistent.");
 
         var (outcome, runId) = await creator.CreateAsync(request, idempotencyKey, ct);
-        if (outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict("run_exists", $"A run with id '{runId}' already exists.");
+        if (outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict(ProblemCodes.RunExists, $"A run with id '{runId}' already exists.");
         var dto = await LoadRunAsync(db, runId, withChildren: true, ct);
         return outcome == RunCreator.Outcome.Replayed
             ? Results.Json(dto, statusCode: 200)
@@ -98,7 +98,7 @@ public static class RunsApi
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
             _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
         };
     }
@@ -111,7 +111,7 @@ public static class RunsApi
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
             _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
         };
     }
@@ -133,7 +133,7 @@ public static class RunsApi
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
             _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
         };
     }

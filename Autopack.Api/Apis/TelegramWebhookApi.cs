@@ -23,10 +23,10 @@ public static class TelegramWebhookApi
         IHttpClientFactory clients, AutopackDbContext db, CancellationToken ct)
     {
         var secret = settings.Secret(SecretNames.TelegramWebhookSecret);
-        if (secret is null) return ApiProblem.Create(404, "telegram_disabled", "The Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET).");
+        if (secret is null) return ApiProblem.Create(404, ProblemCodes.TelegramDisabled, "The Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET).");
         var given = http.Request.Headers[SecretHeader].ToString();
         if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(secret)))
-            return ApiProblem.Create(401, "unauthorized", "Wrong or missing Telegram secret token.");
+            return ApiProblem.Create(401, ProblemCodes.Unauthorized, "Wrong or missing Telegram secret token.");
         if (update is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["body"] = ["a Telegram update is required"] });
         var token = settings.Secret(SecretNames.TelegramBotToken);
         var bot = token is null ? null : new TelegramBotApi(clients.CreateClient("telegram"), token,

@@ -20,29 +20,29 @@ public static class ApiProblem
         return Results.Problem(detail: detail, statusCode: status, extensions: ext);
     }
 
-    public static IResult NotFound(string what) => Create(404, "not_found", $"{what} was not found.");
+    public static IResult NotFound(string what) => Create(404, ProblemCodes.NotFound, $"{what} was not found.");
 
     public static IResult Conflict(string code, string detail, IDictionary<string, object?>? extensions = null) => Create(409, code, detail, extensions);
 
     public static IResult Validation(int status, IDictionary<string, string[]> errors, string detail = "The request is not valid.") =>
-        Results.ValidationProblem(errors, detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = "validation_failed" });
+        Results.ValidationProblem(errors, detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = ProblemCodes.ValidationFailed });
 
     /// <summary>The code for a status when nothing more specific was set.</summary>
     public static string DefaultCode(int status) => status switch
     {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        408 => "request_timeout",
-        409 => "conflict",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        422 => "validation_failed",
-        429 => "too_many_requests",
-        503 => "database_unavailable",
-        _ => status >= 500 ? "internal_error" : "error",
+        400 => ProblemCodes.BadRequest,
+        401 => ProblemCodes.Unauthorized,
+        403 => ProblemCodes.Forbidden,
+        404 => ProblemCodes.NotFound,
+        405 => ProblemCodes.MethodNotAllowed,
+        408 => ProblemCodes.RequestTimeout,
+        409 => ProblemCodes.Conflict,
+        413 => ProblemCodes.PayloadTooLarge,
+        415 => ProblemCodes.UnsupportedMediaType,
+        422 => ProblemCodes.ValidationFailed,
+        429 => ProblemCodes.TooManyRequests,
+        503 => ProblemCodes.DatabaseUnavailable,
+        _ => status >= 500 ? ProblemCodes.InternalError : ProblemCodes.Error,
     };
 
     public static void Customize(ProblemDetailsContext ctx)

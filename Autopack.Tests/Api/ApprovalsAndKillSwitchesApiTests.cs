@@ -29,6 +29,8 @@ public class ApprovalsAndKillSwitchesApiTests
 
         var pending = await http.GetFromJsonAsync<JsonElement>("/approvals?status=PENDING");
         Assert.Equal(id, pending.GetProperty("items")[0].GetProperty("approval_id").GetString());
+        Assert.Equal(1, (await http.GetFromJsonAsync<JsonElement>("/approvals?run_id=ra")).GetProperty("items").GetArrayLength());
+        Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("/approvals?run_id=another-run")).GetProperty("items").GetArrayLength());
 
         var approved = await http.PostAsJsonAsync($"/approvals/{id}/approve", new { comment = "fine" }, Json);
         Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
