@@ -26,15 +26,16 @@ public static class RunsApi
     }
 
     private static async Task<IResult> CreateRun(CreateRunRequest? request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
-        RunCreator creator, AutopackDbContext db, CancellationToken ct)
+        RunCreator creator, RepoPathPolicy repoPaths, AutopackDbContext db, CancellationToken ct)
     {
         if (request is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["body"] = ["a run plan is required"] });
         if (idempotencyKey is { Length: 0 or > 200 })
             return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["Idempotency-Key"] = ["must be 1-200 characters"] });
         var missing = RunPlanValidator.Required(request);
         if (missing.Count > 0) return ApiProblem.Validation(400, missing);
-        var inconsistent = RunPlanValidator.Consistency(request);
+        var inconsistent = RunPlanValidator.Consistency(request, repoPaths);
         if (inconsistent.Count > 0) return ApiProblem.Validation(422, inconsistent, "The run plan is not consistent.");
+        if (request.RepoPath is not null && repoPaths.Check(request.RepoPath, out var normalRepoPath) is null) request = request with { RepoPath = normalRepoPath };
 
         var (outcome, runId) = await creator.CreateAsync(request, idempotencyKey, ct);
         if (outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict(ProblemCodes.RunExists, $"A run with id '{runId}' already exists.");

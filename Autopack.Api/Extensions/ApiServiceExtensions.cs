@@ -95,6 +95,8 @@ public static class ApiServiceExtensions
         if (origins.Length > 0)
             services.AddCors(o => o.AddPolicy(CorsPolicy, p => p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After")));
 
+        // Built at start so a wrong AUTOPACK_REPO_ROOTS stops the service instead of failing the first create.
+        services.AddSingleton(new RepoPathPolicy(builder.Configuration["AUTOPACK_REPO_ROOTS"]));
         services.AddSingleton<RunCreator>();
         services.AddSingleton<RunControl>();
         services.AddSingleton<SseConnections>();

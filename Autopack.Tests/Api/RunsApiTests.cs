@@ -107,6 +107,8 @@ public class RunsApiTests
         { "escaping scope path", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","scope":{"paths":["src/../../x"]}}]}""", "phases[0].scope.paths" },
         { "git scope path", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","scope":{"paths":[".git/config"]}}]}""", "phases[0].scope.paths" },
         { "bad complexity", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","complexity":"extreme"}]}""", "phases[0].complexity" },
+        { "relative repo path", """{"repo_path":"srv/x","tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "repo_path" },
+        { "repo path climbing out", """{"repo_path":"/srv/x/../../etc","tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "repo_path" },
         { "bad run id", """{"run_id":"../x","tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "run_id" },
     };
 
@@ -124,6 +126,27 @@ public class RunsApiTests
         await using var ctx = db.CreateContext();
         Assert.Equal(0, await ctx.Runs.CountAsync());
         Assert.Equal(0, await ctx.OutboxMessages.CountAsync());
+    }
+
+    [Fact]
+    public async Task With_repo_roots_set_a_repo_path_outside_them_is_422_and_one_inside_is_stored_normalized()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_REPO_ROOTS"] = "/srv/repos, /home/ci/work/" });
+        var http = api.Admin();
+        foreach (var outside in new[] { "/etc", "/srv/repos-evil/x", "/srv", "/home/ci" })
+        {
+            var refused = await http.PostAsJsonAsync("/runs", RunPlans.Simple(repoPath: outside), Json);
+            Assert.True(HttpStatusCode.UnprocessableEntity == refused.StatusCode, outside);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Contains("AUTOPACK_REPO_ROOTS", problem.GetProperty("errors").GetProperty("repo_path")[0].GetString());
+        }
+        var created = await http.PostAsJsonAsync("/runs", RunPlans.Simple("inside", repoPath: "/srv/repos//team/./app/"), Json);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("/srv/repos/team/app", (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("repo_path").GetString());
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/runs", RunPlans.Simple("root-itself", repoPath: "/home/ci/work"), Json)).StatusCode);
+        await using var ctx = db.CreateContext();
+        Assert.Equal(2, await ctx.Runs.CountAsync());
     }
 
     [Theory]
