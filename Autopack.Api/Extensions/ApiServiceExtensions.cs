@@ -97,6 +97,7 @@ public static class ApiServiceExtensions
 
         // Built at start so a wrong AUTOPACK_REPO_ROOTS stops the service instead of failing the first create.
         services.AddSingleton(new RepoPathPolicy(builder.Configuration["AUTOPACK_REPO_ROOTS"]));
+        services.AddSingleton(Core.Outbox.TelegramApprovers.From(builder.Configuration));
         services.AddSingleton<RunCreator>();
         services.AddSingleton<RunControl>();
         services.AddSingleton<SseConnections>();
