@@ -47,12 +47,7 @@ public static class EventsApi
             http.Response.Headers.CacheControl = "no-cache";
             http.Response.Headers["X-Accel-Buffering"] = "no";
             using var subscription = feed.Subscribe(runId, after);
-            var sent = after;
-            await using (var db = dbFactory.Create())
-            {
-                var backlog = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Sequence > after).OrderBy(e => e.Sequence).ToListAsync(ct);
-                foreach (var e in backlog) sent = await WriteEventAsync(http, e);
-            }
+            var sent = await ReplayAsync(http, dbFactory, runId, after, long.MaxValue);
             await http.Response.WriteAsync(": connected\n\n", ct);
             await http.Response.Body.FlushAsync(ct);
             var heartbeat = TimeSpan.FromSeconds(options.Value.SseHeartbeatSeconds);
@@ -64,7 +59,12 @@ public static class EventsApi
                 {
                     await subscription.Reader.WaitToReadAsync(wait.Token);
                     while (subscription.Reader.TryRead(out var e))
-                        if (e.Sequence > sent) sent = await WriteEventAsync(http, e);
+                    {
+                        if (e.Sequence <= sent) continue;
+                        // Sequences are gapless, so a jump means the bounded buffer dropped events while this client was slow.
+                        if (e.Sequence > sent + 1) sent = await ReplayAsync(http, dbFactory, runId, sent, e.Sequence);
+                        sent = await WriteEventAsync(http, e);
+                    }
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
@@ -76,6 +76,25 @@ public static class EventsApi
         catch (OperationCanceledException) { }
         catch (IOException) { }
         finally { connections.Close(client); }
+    }
+
+    /// <summary>
+    /// Writes the stored events after <paramref name="after"/> and before <paramref name="before"/>, a page at a time so no
+    /// database connection waits on a slow client; returns the last sequence sent.
+    /// </summary>
+    private static async Task<long> ReplayAsync(HttpContext http, IAutopackDbFactory dbFactory, string runId, long after, long before)
+    {
+        const int page = 500;
+        var sent = after;
+        while (true)
+        {
+            List<RunEvent> events;
+            await using (var db = dbFactory.Create())
+                events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Sequence > sent && e.Sequence < before)
+                    .OrderBy(e => e.Sequence).Take(page).ToListAsync(http.RequestAborted);
+            foreach (var e in events) sent = await WriteEventAsync(http, e);
+            if (events.Count < page) return sent;
+        }
     }
 
     private static async Task<long> WriteEventAsync(HttpContext http, RunEvent e)

@@ -99,6 +99,37 @@ public class EventsApiTests
     }
 
     [Fact]
+    public async Task A_stalled_reader_after_a_burst_bigger_than_the_buffer_gets_every_event_once_and_in_order()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("burst"), Json);
+        using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/runs/burst/events"), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal((1L, "run.created"), (await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10)))[0]);
+
+        // The reader now stalls. 3,000 events of ~500 bytes: the response pipe fills after ~130 of them, so the stream's
+        // 1,000-event buffer overflows and drops the oldest.
+        const int burst = 3_000;
+        var padding = new string('x', 450);
+        await using (var ctx = db.CreateContext())
+            for (var batch = 0; batch < burst / 500; batch++)
+            {
+                await using var tx = await ctx.Database.BeginTransactionAsync();
+                for (var i = 0; i < 500; i++)
+                    await Core.Events.RunEventWriter.AppendAsync(ctx, "burst", "usage", new { n = batch * 500 + i, padding });
+                await ctx.SaveChangesAsync();
+                await tx.CommitAsync();
+            }
+        // Stay stalled while the feed (50 ms polls of up to 500 events) fans the whole burst out into the buffer.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var rest = await ReadEventsAsync(reader, burst, TimeSpan.FromSeconds(60));
+        Assert.Equal(Enumerable.Range(2, burst).Select(i => (long)i), rest.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Streams_past_the_per_client_cap_get_429_and_stats_count_them()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
