@@ -5,6 +5,7 @@ using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Apis;
 
@@ -26,23 +27,47 @@ public static class RunsApi
     }
 
     private static async Task<IResult> CreateRun(CreateRunRequest? request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
-        RunCreator creator, RepoPathPolicy repoPaths, AutopackDbContext db, CancellationToken ct)
+        HttpContext http, RunCreator creator, IdempotencyKeys keys, RepoPathPolicy repoPaths, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
+        IOptions<ApiLimitsOptions> limits, CancellationToken ct)
     {
         if (request is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["body"] = ["a run plan is required"] });
-        if (idempotencyKey is { Length: 0 or > 200 })
-            return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["Idempotency-Key"] = ["must be 1-200 characters"] });
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c is < ' ' or > '~')))
+            return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["Idempotency-Key"] = ["must be 1-200 printable ASCII characters"] });
         var missing = RunPlanValidator.Required(request);
         if (missing.Count > 0) return ApiProblem.Validation(400, missing);
         var inconsistent = RunPlanValidator.Consistency(request, repoPaths);
         if (inconsistent.Count > 0) return ApiProblem.Validation(422, inconsistent, "The run plan is not consistent.");
         if (request.RepoPath is not null && repoPaths.Check(request.RepoPath, out var normalRepoPath) is null) request = request with { RepoPath = normalRepoPath };
 
-        var (outcome, runId) = await creator.CreateAsync(request, idempotencyKey, ct);
-        if (outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict(ProblemCodes.RunExists, $"A run with id '{runId}' already exists.");
-        var dto = await LoadRunAsync(db, runId, withChildren: true, ct);
-        return outcome == RunCreator.Outcome.Replayed
-            ? Results.Json(dto, statusCode: 200)
-            : Results.Created($"/runs/{runId}", dto);
+        if (idempotencyKey is not null)
+        {
+            var fingerprint = IdempotencyKeys.Fingerprint(request, json.Value.SerializerOptions);
+            switch (await keys.ClaimAsync(idempotencyKey, fingerprint, TimeSpan.FromMilliseconds(limits.Value.RequestTimeoutMs), ct))
+            {
+                case IdempotencyKeys.Reused:
+                    return ApiProblem.Create(422, ProblemCodes.IdempotencyKeyReused,
+                        "This Idempotency-Key was already used with a different request body; use a new key for a new request.");
+                case IdempotencyKeys.InFlight inFlight:
+                    http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(inFlight.RetryAfter.TotalSeconds)).ToString();
+                    return ApiProblem.Conflict(ProblemCodes.IdempotencyKeyInFlight, "A request with this Idempotency-Key is still being processed; retry after Retry-After.");
+                case IdempotencyKeys.Replay replay:
+                    if (replay.Status == StatusCodes.Status201Created) http.Response.Headers.Location = $"/runs/{replay.ResourceId}";
+                    return Results.Text(replay.Body, "application/json", System.Text.Encoding.UTF8, replay.Status);
+            }
+        }
+        var created = false;
+        try
+        {
+            var result = await creator.CreateAsync(request, idempotencyKey, ct);
+            if (result.Outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict(ProblemCodes.RunExists, $"A run with id '{result.RunId}' already exists.");
+            created = true;
+            return Results.Created($"/runs/{result.RunId}", result.Run);
+        }
+        finally
+        {
+            // Nothing worth replaying happened (a taken id, an error): the key is free for the client's next try.
+            if (idempotencyKey is not null && !created) await keys.ReleaseAsync(idempotencyKey);
+        }
     }
 
     private static async Task<IResult> ListRuns(AutopackDbContext db, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)

@@ -99,6 +99,7 @@ public static class ApiServiceExtensions
         services.AddSingleton(new RepoPathPolicy(builder.Configuration["AUTOPACK_REPO_ROOTS"]));
         services.AddSingleton(Core.Outbox.TelegramApprovers.From(builder.Configuration));
         services.AddSingleton<RunCreator>();
+        services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<RunControl>();
         services.AddSingleton<SseConnections>();
         services.AddSingleton<RunEventFeed>();
