@@ -31,10 +31,13 @@ public sealed class IdempotencyKeys(IAutopackDbFactory dbFactory, TimeProvider t
         try
         {
             await using var db = dbFactory.Create();
+            // Looked up first so an ordinary retry is not a failed INSERT (which EF logs as an error); the unique key still decides races.
+            if (await db.IdempotencyRecords.AnyAsync(r => r.Key == key, ct)) throw new KeyTaken();
             db.IdempotencyRecords.Add(new IdempotencyRecord { Key = key, Fingerprint = fingerprint, CreatedAt = now, LockedUntil = now + lease });
             await db.SaveChangesAsync(ct);
             return new Claimed();
         }
+        catch (KeyTaken) { }
         catch (DbUpdateException ex) when (RunCreator.IsUniqueViolation(ex)) { }
 
         await using (var db = dbFactory.Create())
@@ -50,6 +53,8 @@ public sealed class IdempotencyKeys(IAutopackDbFactory dbFactory, TimeProvider t
             return taken == 1 ? new Claimed() : new InFlight(TimeSpan.FromSeconds(1));
         }
     }
+
+    private sealed class KeyTaken : Exception;
 
     /// <summary>Stores the response in the caller's transaction, so the work and its recorded answer commit together.</summary>
     public static Task CompleteAsync(AutopackDbContext db, string key, int status, string body, string? resourceId, CancellationToken ct) =>
