@@ -21,18 +21,20 @@ public sealed record ApprovalDto(string ApprovalId, string RunId, string? PhaseI
         EnumNames.ToWire(a.Status), a.DecidedBy, a.DecisionSource, a.Comment, a.CreatedAt, a.ExpiresAt, a.DecidedAt);
 }
 
+public sealed record ApprovalList(IReadOnlyList<ApprovalDto> Items);
+
 public static class ApprovalsApi
 {
     public static RouteGroupBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
     {
         var approvals = app.MapGroup("/approvals").WithTags("Approvals");
-        approvals.MapPost("/", Create).RequireAuthorization(AuthPolicies.Operator);
-        approvals.MapGet("/", List);
-        approvals.MapGet("/{approvalId}", Get);
+        approvals.MapPost("/", Create).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>(StatusCodes.Status201Created);
+        approvals.MapGet("/", List).Produces<ApprovalList>();
+        approvals.MapGet("/{approvalId}", Get).Produces<ApprovalDto>();
         approvals.MapPost("/{approvalId}/approve", (string approvalId, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory db, CancellationToken ct) =>
-            Decide(approvalId, true, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator);
+            Decide(approvalId, true, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>();
         approvals.MapPost("/{approvalId}/reject", (string approvalId, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory db, CancellationToken ct) =>
-            Decide(approvalId, false, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator);
+            Decide(approvalId, false, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>();
         return approvals;
     }
 
@@ -66,7 +68,7 @@ public static class ApprovalsApi
         }
         if (runId is not null) query = query.Where(a => a.RunId == runId);
         var items = await query.OrderByDescending(a => a.CreatedAt).Take(200).ToListAsync(ct);
-        return Results.Ok(new { items = items.Select(ApprovalDto.From) });
+        return Results.Ok(new ApprovalList(items.Select(ApprovalDto.From).ToList()));
     }
 
     private static async Task<IResult> Get(string approvalId, AutopackDbContext db, CancellationToken ct) =>

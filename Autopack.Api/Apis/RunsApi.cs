@@ -14,15 +14,16 @@ public static class RunsApi
     public static RouteGroupBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/runs").WithTags("Runs");
-        runs.MapPost("/", CreateRun).RequireAuthorization(AuthPolicies.Operator);
-        runs.MapGet("/", ListRuns);
-        runs.MapGet("/{runId}", GetRun);
-        runs.MapGet("/{runId}/progress", GetProgress);
-        runs.MapGet("/{runId}/usage", GetUsage);
-        runs.MapPost("/{runId}/cancel", CancelRun).RequireAuthorization(AuthPolicies.Operator);
-        runs.MapPost("/{runId}/resume", ResumeRun).RequireAuthorization(AuthPolicies.Operator);
-        runs.MapGet("/{runId}/phases/{phaseId}", GetPhase);
-        runs.MapPost("/{runId}/phases/{phaseId}/retry", RetryPhase).RequireAuthorization(AuthPolicies.Operator);
+        // Produces<T> puts the served shape into the OpenAPI document (handlers return IResult, which has none).
+        runs.MapPost("/", CreateRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>(StatusCodes.Status201Created);
+        runs.MapGet("/", ListRuns).Produces<RunPage>();
+        runs.MapGet("/{runId}", GetRun).Produces<RunDto>();
+        runs.MapGet("/{runId}/progress", GetProgress).Produces<RunProgressDto>();
+        runs.MapGet("/{runId}/usage", GetUsage).Produces<RunUsage>();
+        runs.MapPost("/{runId}/cancel", CancelRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
+        runs.MapPost("/{runId}/resume", ResumeRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
+        runs.MapGet("/{runId}/phases/{phaseId}", GetPhase).Produces<PhaseDetailDto>();
+        runs.MapPost("/{runId}/phases/{phaseId}/retry", RetryPhase).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
         return runs;
     }
 
@@ -99,11 +100,8 @@ public static class RunsApi
         if (run is null) return ApiProblem.NotFound($"Run '{runId}'");
         var states = await db.Phases.AsNoTracking().Where(p => p.RunId == runId).Select(p => p.State).ToListAsync(ct);
         var progress = RunDto.ProgressOf(states);
-        return Results.Ok(new
-        {
-            run_id = run.Id, state = EnumNames.ToWire(run.State), progress.Total, progress.Completed, progress.Failed, progress.Executing,
-            progress.Queued, progress.Percent, tokens_used = run.TokensUsed, token_cap = run.TokenCap,
-        });
+        return Results.Ok(new RunProgressDto(run.Id, EnumNames.ToWire(run.State), progress.Total, progress.Completed, progress.Failed,
+            progress.Executing, progress.Queued, progress.Percent, run.TokensUsed, run.TokenCap));
     }
 
     private static async Task<IResult> GetUsage(string runId, AutopackDbContext db, CancellationToken ct)
@@ -150,7 +148,7 @@ public static class RunsApi
             .Select(a => new AttemptDto(a.Number, a.Model, a.Outcome, a.FailureReason, a.Diff, a.TestOutput, a.TestExitCode, a.AuditorVerdict,
                 a.AuditorNotes, a.PromptTokens, a.CompletionTokens, a.StartedAt, a.CompletedAt))
             .ToListAsync(ct);
-        return Results.Ok(new { phase = PhaseDto.From(phase), attempts_detail = attempts });
+        return Results.Ok(new PhaseDetailDto(PhaseDto.From(phase), attempts));
     }
 
     private static async Task<IResult> RetryPhase(string runId, string phaseId, RunControl control, AutopackDbContext db, CancellationToken ct)

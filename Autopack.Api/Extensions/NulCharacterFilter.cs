@@ -15,15 +15,16 @@ namespace Autopack.Api.Extensions;
 /// </summary>
 public sealed class NulCharacterFilter(IOptions<JsonOptions> json) : IEndpointFilter
 {
+    private const string Message = "must not contain a NUL character (U+0000)";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var errors = new Dictionary<string, string[]>();
-        const string message = "must not contain a NUL character (U+0000)";
         foreach (var (key, value) in http.Request.RouteValues)
-            if (value is string s && s.Contains('\0')) errors[key] = [message];
+            if (value is string s && s.Contains('\0')) errors[key] = [Message];
         foreach (var (key, values) in http.Request.Query)
-            if (key.Contains('\0') || values.Any(v => v?.Contains('\0') == true)) errors[key.Replace("\0", "\\u0000")] = [message];
+            if (key.Contains('\0') || values.Any(v => v?.Contains('\0') == true)) errors[key.Replace("\0", "\\u0000")] = [Message];
         if (http.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType is { } bodyType)
         {
             var body = context.Arguments.FirstOrDefault(a => a is not null && bodyType.IsInstanceOfType(a));
@@ -38,7 +39,7 @@ public sealed class NulCharacterFilter(IOptions<JsonOptions> json) : IEndpointFi
         if (value is null || depth > 32) return;
         if (value is string s)
         {
-            if (s.Contains('\0')) errors[path.Length == 0 ? JsonBodyError.Body : path] = ["must not contain a NUL character (U+0000)"];
+            if (s.Contains('\0')) errors[path.Length == 0 ? JsonBodyError.Body : path] = [Message];
             return;
         }
         if (value.GetType().IsPrimitive || value is System.Text.Json.Nodes.JsonNode or JsonElement) return;
