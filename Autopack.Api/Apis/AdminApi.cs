@@ -45,7 +45,7 @@ public static class AdminApi
         if (errors.Count > 0) return ApiProblem.Validation(400, errors);
         if (!EnumNames.TryParse<Role>(request!.Role ?? "viewer", out var role))
             return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["role"] = ["must be viewer, operator or admin"] });
-        if (await db.Users.AnyAsync(u => u.Username == request.Username, ct)) return ApiProblem.Conflict("user_exists", $"User '{request.Username}' exists.");
+        if (await db.Users.AnyAsync(u => u.Username == request.Username, ct)) return ApiProblem.Conflict(ProblemCodes.UserExists, $"User '{request.Username}' exists.");
         var user = new User { Username = request.Username!, PasswordHash = "", Role = role };
         user.PasswordHash = hasher.HashPassword(user, request.Password!);
         db.Users.Add(user);

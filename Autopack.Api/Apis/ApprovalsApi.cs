@@ -4,6 +4,7 @@ using Autopack.Api.Extensions;
 using Autopack.Core.Approvals;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -20,18 +21,20 @@ public sealed record ApprovalDto(string ApprovalId, string RunId, string? PhaseI
         EnumNames.ToWire(a.Status), a.DecidedBy, a.DecisionSource, a.Comment, a.CreatedAt, a.ExpiresAt, a.DecidedAt);
 }
 
+public sealed record ApprovalList(IReadOnlyList<ApprovalDto> Items);
+
 public static class ApprovalsApi
 {
     public static RouteGroupBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
     {
         var approvals = app.MapGroup("/approvals").WithTags("Approvals");
-        approvals.MapPost("/", Create).RequireAuthorization(AuthPolicies.Operator);
-        approvals.MapGet("/", List);
-        approvals.MapGet("/{approvalId}", Get);
+        approvals.MapPost("/", Create).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>(StatusCodes.Status201Created);
+        approvals.MapGet("/", List).Produces<ApprovalList>();
+        approvals.MapGet("/{approvalId}", Get).Produces<ApprovalDto>();
         approvals.MapPost("/{approvalId}/approve", (string approvalId, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory db, CancellationToken ct) =>
-            Decide(approvalId, true, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator);
+            Decide(approvalId, true, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>();
         approvals.MapPost("/{approvalId}/reject", (string approvalId, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory db, CancellationToken ct) =>
-            Decide(approvalId, false, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator);
+            Decide(approvalId, false, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>();
         return approvals;
     }
 
@@ -54,7 +57,7 @@ public static class ApprovalsApi
         return Results.Created($"/approvals/{approval.Id}", ApprovalDto.From(approval));
     }
 
-    private static async Task<IResult> List(AutopackDbContext db, string? status, string? runId, CancellationToken ct)
+    private static async Task<IResult> List(AutopackDbContext db, string? status, [FromQuery(Name = "run_id")] string? runId, CancellationToken ct)
     {
         var query = db.Approvals.AsNoTracking();
         if (status is not null)
@@ -65,7 +68,7 @@ public static class ApprovalsApi
         }
         if (runId is not null) query = query.Where(a => a.RunId == runId);
         var items = await query.OrderByDescending(a => a.CreatedAt).Take(200).ToListAsync(ct);
-        return Results.Ok(new { items = items.Select(ApprovalDto.From) });
+        return Results.Ok(new ApprovalList(items.Select(ApprovalDto.From).ToList()));
     }
 
     private static async Task<IResult> Get(string approvalId, AutopackDbContext db, CancellationToken ct) =>
@@ -82,10 +85,10 @@ public static class ApprovalsApi
         return result.Outcome switch
         {
             ApprovalDecisionOutcome.NotFound => ApiProblem.NotFound($"Approval '{approvalId}'"),
-            ApprovalDecisionOutcome.AlreadyDecided => ApiProblem.Conflict("approval_decided",
-                $"Approval is already {EnumNames.ToWire(result.Approval!.Status)}.", new Dictionary<string, object?> { ["status"] = EnumNames.ToWire(result.Approval.Status) }),
-            ApprovalDecisionOutcome.Expired => ApiProblem.Conflict("approval_expired", "The approval expired before the decision; it counts as rejected.",
-                new Dictionary<string, object?> { ["status"] = "EXPIRED" }),
+            ApprovalDecisionOutcome.AlreadyDecided => ApiProblem.Conflict(ProblemCodes.ApprovalDecided,
+                $"Approval is already {EnumNames.ToWire(result.Approval!.Status)}.", new Dictionary<string, object?> { ["approval_status"] = EnumNames.ToWire(result.Approval.Status) }),
+            ApprovalDecisionOutcome.Expired => ApiProblem.Conflict(ProblemCodes.ApprovalExpired, "The approval expired before the decision; it counts as rejected.",
+                new Dictionary<string, object?> { ["approval_status"] = "EXPIRED" }),
             _ => Results.Ok(ApprovalDto.From(result.Approval!)),
         };
     }

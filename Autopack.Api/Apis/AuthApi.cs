@@ -31,7 +31,7 @@ public static class AuthApi
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Username == request.Username, ct);
         // Same answer for an unknown user and a wrong password.
         if (user is null || user.Disabled || hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password) == PasswordVerificationResult.Failed)
-            return ApiProblem.Create(401, "invalid_credentials", "Wrong username or password.");
+            return ApiProblem.Create(401, ProblemCodes.InvalidCredentials, "Wrong username or password.");
         return Results.Ok(new
         {
             access_token = issuer.Issue(user),
@@ -48,5 +48,5 @@ public static class AuthApi
             role = AuthPolicies.RoleOf(user) is { } r ? EnumNames.ToWire(r).ToLowerInvariant() : null,
             auth = user.FindFirstValue("auth"),
         })
-        : ApiProblem.Create(401, "unauthorized", "Sign in or send an API key.");
+        : ApiProblem.Create(401, ProblemCodes.Unauthorized, "Sign in or send an API key.");
 }

@@ -3,6 +3,7 @@ using Autopack.Api.Services;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -17,16 +18,18 @@ public static class EventsApi
     public static IEndpointConventionBuilder MapEventsApi(this IEndpointRouteBuilder app) =>
         app.MapGet("/runs/{runId}/events", Stream).WithTags("Runs").WithMetadata(new SseEndpointMetadata());
 
-    private static async Task Stream(HttpContext http, string runId, long? lastEventId, IAutopackDbFactory dbFactory, RunEventFeed feed,
+    private static async Task Stream(HttpContext http, string runId, [FromQuery(Name = "last_event_id")] long? lastEventId,
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, IAutopackDbFactory dbFactory, RunEventFeed feed,
         SseConnections connections, IOptions<ApiLimitsOptions> options, IProblemDetailsService problems)
     {
         var ct = http.RequestAborted;
-        var after = lastEventId ?? (long.TryParse(http.Request.Headers["Last-Event-ID"], out var header) ? header : 0);
+        // The header wins: EventSource sends it on every reconnect, while the query keeps the first connect's value.
+        var after = long.TryParse(lastEventIdHeader, out var header) ? header : lastEventId ?? 0;
         await using (var db = dbFactory.Create())
         {
             if (!await db.Runs.AnyAsync(r => r.Id == runId, ct))
             {
-                await WriteProblemAsync(http, problems, 404, "not_found", $"Run '{runId}' was not found.");
+                await WriteProblemAsync(http, problems, 404, ProblemCodes.NotFound, $"Run '{runId}' was not found.");
                 return;
             }
         }
@@ -34,7 +37,7 @@ public static class EventsApi
         if (!connections.TryOpen(client))
         {
             http.Response.Headers.RetryAfter = "10";
-            await WriteProblemAsync(http, problems, 429, "sse_limit", "Too many open event streams; close one or retry later.");
+            await WriteProblemAsync(http, problems, 429, ProblemCodes.SseLimit, "Too many open event streams; close one or retry later.");
             return;
         }
         try
@@ -44,12 +47,7 @@ public static class EventsApi
             http.Response.Headers.CacheControl = "no-cache";
             http.Response.Headers["X-Accel-Buffering"] = "no";
             using var subscription = feed.Subscribe(runId, after);
-            var sent = after;
-            await using (var db = dbFactory.Create())
-            {
-                var backlog = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Sequence > after).OrderBy(e => e.Sequence).ToListAsync(ct);
-                foreach (var e in backlog) sent = await WriteEventAsync(http, e);
-            }
+            var sent = await ReplayAsync(http, dbFactory, runId, after, long.MaxValue);
             await http.Response.WriteAsync(": connected\n\n", ct);
             await http.Response.Body.FlushAsync(ct);
             var heartbeat = TimeSpan.FromSeconds(options.Value.SseHeartbeatSeconds);
@@ -61,7 +59,12 @@ public static class EventsApi
                 {
                     await subscription.Reader.WaitToReadAsync(wait.Token);
                     while (subscription.Reader.TryRead(out var e))
-                        if (e.Sequence > sent) sent = await WriteEventAsync(http, e);
+                    {
+                        if (e.Sequence <= sent) continue;
+                        // Sequences are gapless, so a jump means the bounded buffer dropped events while this client was slow.
+                        if (e.Sequence > sent + 1) sent = await ReplayAsync(http, dbFactory, runId, sent, e.Sequence);
+                        sent = await WriteEventAsync(http, e);
+                    }
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
@@ -73,6 +76,25 @@ public static class EventsApi
         catch (OperationCanceledException) { }
         catch (IOException) { }
         finally { connections.Close(client); }
+    }
+
+    /// <summary>
+    /// Writes the stored events after <paramref name="after"/> and before <paramref name="before"/>, a page at a time so no
+    /// database connection waits on a slow client; returns the last sequence sent.
+    /// </summary>
+    private static async Task<long> ReplayAsync(HttpContext http, IAutopackDbFactory dbFactory, string runId, long after, long before)
+    {
+        const int page = 500;
+        var sent = after;
+        while (true)
+        {
+            List<RunEvent> events;
+            await using (var db = dbFactory.Create())
+                events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Sequence > sent && e.Sequence < before)
+                    .OrderBy(e => e.Sequence).Take(page).ToListAsync(http.RequestAborted);
+            foreach (var e in events) sent = await WriteEventAsync(http, e);
+            if (events.Count < page) return sent;
+        }
     }
 
     private static async Task<long> WriteEventAsync(HttpContext http, RunEvent e)

@@ -12,25 +12,24 @@ public sealed record KillSwitchUpdate(bool? Enabled, string? Reason);
 
 public sealed record KillSwitchDto(string Name, bool Enabled, string? Reason, string? UpdatedBy, DateTime? UpdatedAt);
 
+public sealed record KillSwitchList(IReadOnlyList<KillSwitchDto> Items);
+
 public static class KillSwitchesApi
 {
     public static RouteGroupBuilder MapKillSwitchesApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/kill-switches").WithTags("Kill switches");
-        group.MapGet("/", List);
-        group.MapPut("/{name}", Set).RequireAuthorization(AuthPolicies.Admin);
+        group.MapGet("/", List).Produces<KillSwitchList>();
+        group.MapPut("/{name}", Set).RequireAuthorization(AuthPolicies.Admin).Produces<KillSwitchDto>();
         return group;
     }
 
     private static async Task<IResult> List(AutopackDbContext db, CancellationToken ct)
     {
         var stored = await db.KillSwitches.AsNoTracking().ToDictionaryAsync(k => k.Name, ct);
-        return Results.Ok(new
-        {
-            items = KillSwitchNames.All.Select(n => stored.TryGetValue(n, out var k)
-                ? new KillSwitchDto(k.Name, k.Enabled, k.Reason, k.UpdatedBy, k.UpdatedAt)
-                : new KillSwitchDto(n, false, null, null, null)),
-        });
+        return Results.Ok(new KillSwitchList(KillSwitchNames.All.Select(n => stored.TryGetValue(n, out var k)
+            ? new KillSwitchDto(k.Name, k.Enabled, k.Reason, k.UpdatedBy, k.UpdatedAt)
+            : new KillSwitchDto(n, false, null, null, null)).ToList()));
     }
 
     private static async Task<IResult> Set(string name, KillSwitchUpdate? update, ClaimsPrincipal user, AutopackDbContext db, KillSwitchReader reader, CancellationToken ct)

@@ -55,6 +55,12 @@ public sealed record RunDto(
     }
 }
 
+public sealed record RunProgressDto(string RunId, string State, int Total, int Completed, int Failed, int Executing, int Queued,
+    double Percent, long TokensUsed, long TokenCap);
+
+/// <summary>GET /runs/{id}/phases/{pid}: the phase as in the run detail, and every attempt in full.</summary>
+public sealed record PhaseDetailDto(PhaseDto Phase, IReadOnlyList<AttemptDto> AttemptsDetail);
+
 public sealed record RunPage(IReadOnlyList<RunDto> Items, int Total, int Page, int PageSize);
 
 public sealed record AttemptDto(int Number, string? Model, string Outcome, string? FailureReason, string? Diff, string? TestOutput,

@@ -33,14 +33,14 @@ public static partial class RunPlanValidator
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
 
-    public static Dictionary<string, string[]> Consistency(CreateRunRequest r)
+    public static Dictionary<string, string[]> Consistency(CreateRunRequest r, RepoPathPolicy repoPaths)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message) { if (!errors.TryGetValue(field, out var l)) errors[field] = l = []; l.Add(message); }
 
         if (r.RunId is not null && !IdPattern().IsMatch(r.RunId)) Add("run_id", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         if (r.Name?.Length > 200) Add("name", "must be at most 200 characters");
-        if (r.RepoPath is not null && (!Path.IsPathRooted(r.RepoPath) || r.RepoPath.Contains('\0'))) Add("repo_path", "must be an absolute path");
+        if (r.RepoPath is not null && repoPaths.Check(r.RepoPath, out _) is { } repoProblem) Add("repo_path", repoProblem);
         if (r.TokenCap is { } cap && cap < RunCaps.MinTokenCap) Add("token_cap", $"must be at least {RunCaps.MinTokenCap}");
         if (r.MaxPhases is { } mp && (mp < RunCaps.MinMaxPhases || mp > RunCaps.MaxMaxPhases)) Add("max_phases", $"must be between {RunCaps.MinMaxPhases} and {RunCaps.MaxMaxPhases}");
         if (r.MaxDurationMinutes is { } md && md < RunCaps.MinDurationMinutes) Add("max_duration_minutes", $"must be at least {RunCaps.MinDurationMinutes}");

@@ -5,6 +5,7 @@ using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Apis;
 
@@ -13,35 +14,61 @@ public static class RunsApi
     public static RouteGroupBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var runs = app.MapGroup("/runs").WithTags("Runs");
-        runs.MapPost("/", CreateRun).RequireAuthorization(AuthPolicies.Operator);
-        runs.MapGet("/", ListRuns);
-        runs.MapGet("/{runId}", GetRun);
-        runs.MapGet("/{runId}/progress", GetProgress);
-        runs.MapGet("/{runId}/usage", GetUsage);
-        runs.MapPost("/{runId}/cancel", CancelRun).RequireAuthorization(AuthPolicies.Operator);
-        runs.MapPost("/{runId}/resume", ResumeRun).RequireAuthorization(AuthPolicies.Operator);
-        runs.MapGet("/{runId}/phases/{phaseId}", GetPhase);
-        runs.MapPost("/{runId}/phases/{phaseId}/retry", RetryPhase).RequireAuthorization(AuthPolicies.Operator);
+        // Produces<T> puts the served shape into the OpenAPI document (handlers return IResult, which has none).
+        runs.MapPost("/", CreateRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>(StatusCodes.Status201Created);
+        runs.MapGet("/", ListRuns).Produces<RunPage>();
+        runs.MapGet("/{runId}", GetRun).Produces<RunDto>();
+        runs.MapGet("/{runId}/progress", GetProgress).Produces<RunProgressDto>();
+        runs.MapGet("/{runId}/usage", GetUsage).Produces<RunUsage>();
+        runs.MapPost("/{runId}/cancel", CancelRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
+        runs.MapPost("/{runId}/resume", ResumeRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
+        runs.MapGet("/{runId}/phases/{phaseId}", GetPhase).Produces<PhaseDetailDto>();
+        runs.MapPost("/{runId}/phases/{phaseId}/retry", RetryPhase).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
         return runs;
     }
 
     private static async Task<IResult> CreateRun(CreateRunRequest? request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
-        RunCreator creator, AutopackDbContext db, CancellationToken ct)
+        HttpContext http, RunCreator creator, IdempotencyKeys keys, RepoPathPolicy repoPaths, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
+        IOptions<ApiLimitsOptions> limits, CancellationToken ct)
     {
         if (request is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["body"] = ["a run plan is required"] });
-        if (idempotencyKey is { Length: 0 or > 200 })
-            return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["Idempotency-Key"] = ["must be 1-200 characters"] });
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200 || idempotencyKey.Any(c => c is < ' ' or > '~')))
+            return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["Idempotency-Key"] = ["must be 1-200 printable ASCII characters"] });
         var missing = RunPlanValidator.Required(request);
         if (missing.Count > 0) return ApiProblem.Validation(400, missing);
-        var inconsistent = RunPlanValidator.Consistency(request);
+        var inconsistent = RunPlanValidator.Consistency(request, repoPaths);
         if (inconsistent.Count > 0) return ApiProblem.Validation(422, inconsistent, "The run plan is not consistent.");
+        if (request.RepoPath is not null && repoPaths.Check(request.RepoPath, out var normalRepoPath) is null) request = request with { RepoPath = normalRepoPath };
 
-        var (outcome, runId) = await creator.CreateAsync(request, idempotencyKey, ct);
-        if (outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict("run_exists", $"A run with id '{runId}' already exists.");
-        var dto = await LoadRunAsync(db, runId, withChildren: true, ct);
-        return outcome == RunCreator.Outcome.Replayed
-            ? Results.Json(dto, statusCode: 200)
-            : Results.Created($"/runs/{runId}", dto);
+        if (idempotencyKey is not null)
+        {
+            var fingerprint = IdempotencyKeys.Fingerprint(request, json.Value.SerializerOptions);
+            switch (await keys.ClaimAsync(idempotencyKey, fingerprint, TimeSpan.FromMilliseconds(limits.Value.RequestTimeoutMs), ct))
+            {
+                case IdempotencyKeys.Reused:
+                    return ApiProblem.Create(422, ProblemCodes.IdempotencyKeyReused,
+                        "This Idempotency-Key was already used with a different request body; use a new key for a new request.");
+                case IdempotencyKeys.InFlight inFlight:
+                    http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(inFlight.RetryAfter.TotalSeconds)).ToString();
+                    return ApiProblem.Conflict(ProblemCodes.IdempotencyKeyInFlight, "A request with this Idempotency-Key is still being processed; retry after Retry-After.");
+                case IdempotencyKeys.Replay replay:
+                    if (replay.Status == StatusCodes.Status201Created) http.Response.Headers.Location = $"/runs/{replay.ResourceId}";
+                    return Results.Text(replay.Body, "application/json", System.Text.Encoding.UTF8, replay.Status);
+            }
+        }
+        var created = false;
+        try
+        {
+            var result = await creator.CreateAsync(request, idempotencyKey, ct);
+            if (result.Outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict(ProblemCodes.RunExists, $"A run with id '{result.RunId}' already exists.");
+            created = true;
+            return Results.Created($"/runs/{result.RunId}", result.Run);
+        }
+        finally
+        {
+            // Nothing worth replaying happened (a taken id, an error): the key is free for the client's next try.
+            if (idempotencyKey is not null && !created) await keys.ReleaseAsync(idempotencyKey);
+        }
     }
 
     private static async Task<IResult> ListRuns(AutopackDbContext db, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
@@ -73,11 +100,8 @@ public static class RunsApi
         if (run is null) return ApiProblem.NotFound($"Run '{runId}'");
         var states = await db.Phases.AsNoTracking().Where(p => p.RunId == runId).Select(p => p.State).ToListAsync(ct);
         var progress = RunDto.ProgressOf(states);
-        return Results.Ok(new
-        {
-            run_id = run.Id, state = EnumNames.ToWire(run.State), progress.Total, progress.Completed, progress.Failed, progress.Executing,
-            progress.Queued, progress.Percent, tokens_used = run.TokensUsed, token_cap = run.TokenCap,
-        });
+        return Results.Ok(new RunProgressDto(run.Id, EnumNames.ToWire(run.State), progress.Total, progress.Completed, progress.Failed,
+            progress.Executing, progress.Queued, progress.Percent, run.TokensUsed, run.TokenCap));
     }
 
     private static async Task<IResult> GetUsage(string runId, AutopackDbContext db, CancellationToken ct)
@@ -98,7 +122,7 @@ public static class RunsApi
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
             _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
         };
     }
@@ -111,7 +135,7 @@ public static class RunsApi
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
             _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
         };
     }
@@ -124,7 +148,7 @@ public static class RunsApi
             .Select(a => new AttemptDto(a.Number, a.Model, a.Outcome, a.FailureReason, a.Diff, a.TestOutput, a.TestExitCode, a.AuditorVerdict,
                 a.AuditorNotes, a.PromptTokens, a.CompletionTokens, a.StartedAt, a.CompletedAt))
             .ToListAsync(ct);
-        return Results.Ok(new { phase = PhaseDto.From(phase), attempts_detail = attempts });
+        return Results.Ok(new PhaseDetailDto(PhaseDto.From(phase), attempts));
     }
 
     private static async Task<IResult> RetryPhase(string runId, string phaseId, RunControl control, AutopackDbContext db, CancellationToken ct)
@@ -133,7 +157,7 @@ public static class RunsApi
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict("conflict", why!),
+            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
             _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
         };
     }

@@ -20,19 +20,19 @@ public static class TelegramWebhookApi
         app.MapPost("/telegram/webhook", Receive).AllowAnonymous().WithTags("Telegram");
 
     private static async Task<IResult> Receive(HttpContext http, JsonNode? update, AutopackSettings settings, IConfiguration configuration,
-        IHttpClientFactory clients, AutopackDbContext db, CancellationToken ct)
+        TelegramApprovers approvers, IHttpClientFactory clients, AutopackDbContext db, CancellationToken ct)
     {
         var secret = settings.Secret(SecretNames.TelegramWebhookSecret);
-        if (secret is null) return ApiProblem.Create(404, "telegram_disabled", "The Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET).");
+        if (secret is null) return ApiProblem.Create(404, ProblemCodes.TelegramDisabled, "The Telegram webhook is not configured (TELEGRAM_WEBHOOK_SECRET).");
         var given = http.Request.Headers[SecretHeader].ToString();
         if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(secret)))
-            return ApiProblem.Create(401, "unauthorized", "Wrong or missing Telegram secret token.");
+            return ApiProblem.Create(401, ProblemCodes.Unauthorized, "Wrong or missing Telegram secret token.");
         if (update is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["body"] = ["a Telegram update is required"] });
         var token = settings.Secret(SecretNames.TelegramBotToken);
         var bot = token is null ? null : new TelegramBotApi(clients.CreateClient("telegram"), token,
             configuration["TELEGRAM_API_BASE_URL"] is { Length: > 0 } b ? new Uri(b) : null);
-        var outcome = await TelegramUpdateHandler.HandleAsync(update, db, bot, ct);
-        // Telegram retries non-2xx answers; an update we do not act on is still acknowledged.
-        return Results.Ok(new { handled = outcome.Handled, decision = outcome.Decision?.ToString().ToLowerInvariant(), approval_id = outcome.ApprovalId });
+        var outcome = await TelegramUpdateHandler.HandleAsync(update, db, bot, approvers, ct);
+        // Telegram retries non-2xx answers; an update we do not act on (or refuse) is still acknowledged.
+        return Results.Ok(new { handled = outcome.Handled, decision = outcome.Decision?.ToString().ToLowerInvariant(), approval_id = outcome.ApprovalId, refused = outcome.Refused });
     }
 }

@@ -2,7 +2,10 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Autopack.Core.Domain;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Extensions;
 
@@ -10,13 +13,26 @@ namespace Autopack.Api.Extensions;
 /// Turns exceptions into problem JSON with a stable code. Stack traces never leave the process outside
 /// Development; a database that cannot be reached is a 503, not a 500.
 /// </summary>
-public sealed class ApiExceptionHandler(IProblemDetailsService problems, IHostEnvironment env, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+public sealed class ApiExceptionHandler(IProblemDetailsService problems, IHostEnvironment env, IOptions<JsonOptions> json,
+    ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         var (status, code, detail) = Classify(exception);
         if (status >= 500) logger.LogError(exception, "Request failed with {Code}", code);
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Detail = detail, Title = Title(status) };
+        var jsonError = exception as JsonException ?? (exception as BadHttpRequestException)?.InnerException as JsonException;
+        if (jsonError is not null
+            // The handler runs after the endpoint was cleared from the context; the feature keeps it.
+            && JsonBodyError.From(jsonError, http.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType, json.Value.SerializerOptions) is { } field)
+        {
+            code = field.Code;
+            problem = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field.Field] = [field.Message] })
+            {
+                Status = status, Title = Title(status),
+                Detail = code == ProblemCodes.UnknownMember ? $"'{field.Field}' is not a member of this request." : $"'{field.Field}' {field.Message}.",
+            };
+        }
         problem.Extensions["code"] = code;
         if (exception is IllegalTransitionException illegal)
             problem.Extensions["allowed"] = illegal.Allowed.Select(a => EnumNames.ToWire(a)).ToArray();
@@ -28,13 +44,13 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, IHostEn
 
     private static (int, string, string) Classify(Exception ex) => ex switch
     {
-        BadHttpRequestException { InnerException: JsonException } => (400, "malformed_json", "The request body is not valid JSON for this endpoint."),
-        BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "The request body is larger than the limit."),
+        BadHttpRequestException { InnerException: JsonException } => (400, ProblemCodes.MalformedJson, "The request body is not valid JSON for this endpoint."),
+        BadHttpRequestException { StatusCode: 413 } => (413, ProblemCodes.PayloadTooLarge, "The request body is larger than the limit."),
         BadHttpRequestException b => (b.StatusCode, ApiProblem.DefaultCode(b.StatusCode), b.Message),
-        JsonException => (400, "malformed_json", "The request body is not valid JSON for this endpoint."),
-        IllegalTransitionException i => (409, "illegal_transition", i.Message),
-        _ when IsDatabaseUnavailable(ex) => (503, "database_unavailable", "The database cannot be reached; try again shortly."),
-        _ => (500, "internal_error", "An unexpected error occurred."),
+        JsonException => (400, ProblemCodes.MalformedJson, "The request body is not valid JSON for this endpoint."),
+        IllegalTransitionException i => (409, ProblemCodes.IllegalTransition, i.Message),
+        _ when IsDatabaseUnavailable(ex) => (503, ProblemCodes.DatabaseUnavailable, "The database cannot be reached; try again shortly."),
+        _ => (500, ProblemCodes.InternalError, "An unexpected error occurred."),
     };
 
     /// <summary>Connection-level failures, as opposed to a query that is simply wrong.</summary>

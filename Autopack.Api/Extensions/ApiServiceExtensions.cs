@@ -29,11 +29,14 @@ public static class ApiServiceExtensions
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.DictionaryKeyPolicy = null;
+            // A member the contract does not know (a typo, or `depends_on` that does not exist) is an error, never silently dropped.
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
         });
         // Binding failures (malformed JSON, wrong types) reach the exception handler, which gives them a code.
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ApiProblem.Customize);
         services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddSingleton<NulCharacterFilter>();
         services.AddOpenApi();
 
         services.AddSingleton<JwtKeys>();
@@ -69,7 +72,7 @@ public static class ApiServiceExtensions
                 {
                     var problems = ctx.RequestServices.GetRequiredService<IProblemDetailsService>();
                     var pd = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 408, Detail = $"The request took longer than {limits.RequestTimeoutMs} ms." };
-                    pd.Extensions["code"] = "request_timeout";
+                    pd.Extensions["code"] = ProblemCodes.RequestTimeout;
                     await problems.WriteAsync(new ProblemDetailsContext { HttpContext = ctx, ProblemDetails = pd });
                 },
             };
@@ -92,7 +95,11 @@ public static class ApiServiceExtensions
         if (origins.Length > 0)
             services.AddCors(o => o.AddPolicy(CorsPolicy, p => p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After")));
 
+        // Built at start so a wrong AUTOPACK_REPO_ROOTS stops the service instead of failing the first create.
+        services.AddSingleton(new RepoPathPolicy(builder.Configuration["AUTOPACK_REPO_ROOTS"]));
+        services.AddSingleton(Core.Outbox.TelegramApprovers.From(builder.Configuration));
         services.AddSingleton<RunCreator>();
+        services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<RunControl>();
         services.AddSingleton<SseConnections>();
         services.AddSingleton<RunEventFeed>();
@@ -131,7 +138,7 @@ public static class ApiServiceExtensions
             http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
             var pd = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 429, Detail = "Too many requests; retry after the time in Retry-After." };
-            pd.Extensions["code"] = "rate_limited";
+            pd.Extensions["code"] = ProblemCodes.RateLimited;
             await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = pd });
         };
     }
@@ -163,14 +170,16 @@ public static class ApiServiceExtensions
     public static WebApplication MapAutopackApi(this WebApplication app)
     {
         app.MapOpenApi().AllowAnonymous();
-        app.MapAuthApi();
-        app.MapRunsApi();
-        app.MapEventsApi().DisableRequestTimeout();
-        app.MapApprovalsApi();
-        app.MapKillSwitchesApi();
-        app.MapAdminApi();
-        app.MapOutboxAdminApi();
-        app.MapTelegramWebhookApi();
+        // One group so that every route shares the input guards.
+        var api = app.MapGroup("").AddEndpointFilter<NulCharacterFilter>();
+        api.MapAuthApi();
+        api.MapRunsApi();
+        api.MapEventsApi().DisableRequestTimeout();
+        api.MapApprovalsApi();
+        api.MapKillSwitchesApi();
+        api.MapAdminApi();
+        api.MapOutboxAdminApi();
+        api.MapTelegramWebhookApi();
         return app;
     }
 }

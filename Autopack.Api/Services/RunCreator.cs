@@ -2,23 +2,27 @@ using Autopack.Api.Apis;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Services;
 
 /// <summary>
 /// Stores a validated plan as a run with its tiers and phases, its run.created event and outbox message,
-/// in one transaction. Uniqueness is left to the database (run id, Idempotency-Key) so concurrent
-/// retries cannot create two runs.
+/// in one transaction; with an Idempotency-Key, the response is recorded for replays in that same transaction
+/// (<see cref="IdempotencyKeys"/>). Uniqueness of the run id is left to the database so concurrent creates cannot both win.
 /// </summary>
-public sealed class RunCreator(IAutopackDbFactory dbFactory)
+public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOptions> json)
 {
-    public enum Outcome { Created, Replayed, IdTaken }
+    public enum Outcome { Created, IdTaken }
 
-    public async Task<(Outcome Outcome, string RunId)> CreateAsync(CreateRunRequest request, string? idempotencyKey, CancellationToken ct)
+    /// <summary>The created run's detail, and the exact JSON answered for it (what a replay sends again).</summary>
+    public sealed record Result(Outcome Outcome, string RunId, RunDto? Run = null, string? Body = null);
+
+    public async Task<Result> CreateAsync(CreateRunRequest request, string? idempotencyKey, CancellationToken ct)
     {
-        if (idempotencyKey is not null && await FindByKeyAsync(idempotencyKey, ct) is { } existing) return (Outcome.Replayed, existing);
-
         var run = Build(request, idempotencyKey);
         await using var db = dbFactory.Create();
         try
@@ -30,23 +34,19 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory)
             await RunEventWriter.AppendAsync(db, run.Id, EventTypes.RunCreated, payload, ct: ct);
             OutboxWriter.Publish(db, EventTypes.RunCreated, payload, run.Id);
             await db.SaveChangesAsync(ct);
+            var dto = RunDto.From(run, run.Phases.Select(p => p.State).ToList(), run.Tiers, run.Phases);
+            var body = JsonSerializer.Serialize(dto, json.Value.SerializerOptions);
+            if (idempotencyKey is not null) await IdempotencyKeys.CompleteAsync(db, idempotencyKey, StatusCodes.Status201Created, body, run.Id, ct);
             await tx.CommitAsync(ct);
-            return (Outcome.Created, run.Id);
+            return new Result(Outcome.Created, run.Id, dto, body);
         }
         catch (DbUpdateException ex) when (IsUniqueViolation(ex))
         {
-            if (idempotencyKey is not null && await FindByKeyAsync(idempotencyKey, ct) is { } winner) return (Outcome.Replayed, winner);
-            return (Outcome.IdTaken, run.Id);
+            return new Result(Outcome.IdTaken, run.Id);
         }
     }
 
-    private async Task<string?> FindByKeyAsync(string key, CancellationToken ct)
-    {
-        await using var db = dbFactory.Create();
-        return await db.Runs.AsNoTracking().Where(r => r.IdempotencyKey == key).Select(r => r.Id).FirstOrDefaultAsync(ct);
-    }
-
-    private static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
+    internal static bool IsUniqueViolation(DbUpdateException ex) => ex.InnerException switch
     {
         Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
         Microsoft.Data.Sqlite.SqliteException sq => sq.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
@@ -56,7 +56,9 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory)
     private static Run Build(CreateRunRequest r, string? idempotencyKey)
     {
         var runId = r.RunId ?? "run-" + Guid.NewGuid().ToString("N")[..12];
+        // Microseconds, as PostgreSQL stores them, so the answer built here equals what a later read returns.
         var now = DateTime.UtcNow;
+        now = now.AddTicks(-(now.Ticks % 10));
         var tierIndex = r.Tiers!.Select((t, i) => (t.TierId!, i)).ToDictionary(x => x.Item1, x => x.i);
         var perTier = new Dictionary<string, int>();
         return new Run

@@ -115,7 +115,8 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
     public sealed class Subscription : IDisposable
     {
         private readonly RunEventFeed _feed;
-        // Bounded so one stalled client cannot hold unbounded memory; it then resyncs from the database.
+        // Bounded so one stalled client cannot hold unbounded memory; the stream sees the jump in sequence
+        // numbers and replays the dropped range from the database (EventsApi).
         private readonly Channel<RunEvent> _channel = Channel.CreateBounded<RunEvent>(new BoundedChannelOptions(1_000) { FullMode = BoundedChannelFullMode.DropOldest });
 
         internal Subscription(RunEventFeed feed, string runId) { _feed = feed; RunId = runId; }

@@ -26,6 +26,7 @@ public abstract class AutopackDbContext(DbContextOptions options) : DbContext(op
     public DbSet<User> Users => Set<User>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<MemoryEntry> MemoryEntries => Set<MemoryEntry>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
@@ -119,6 +120,14 @@ public abstract class AutopackDbContext(DbContextOptions options) : DbContext(op
             e.ToTable("dead_letters");
             e.HasIndex(x => x.MessageId);
             e.HasIndex(x => x.DeadAt);
+        });
+        m.Entity<IdempotencyRecord>(e =>
+        {
+            e.ToTable("idempotency_keys");
+            e.HasKey(x => x.Key);
+            e.Property(x => x.Key).HasMaxLength(200);
+            e.Property(x => x.Fingerprint).HasMaxLength(64);
+            e.Property(x => x.ResourceId).HasMaxLength(128);
         });
         m.Entity<WorkerLease>(e =>
         {

@@ -10,15 +10,23 @@ namespace Autopack.Core.Outbox;
 /// </summary>
 public static class TelegramUpdateHandler
 {
-    public sealed record Outcome(bool Handled, ApprovalDecisionOutcome? Decision, string? ApprovalId);
+    /// <summary><paramref name="Refused"/> says why a press was not allowed to decide (nothing was recorded then).</summary>
+    public sealed record Outcome(bool Handled, ApprovalDecisionOutcome? Decision, string? ApprovalId, string? Refused = null);
 
-    public static async Task<Outcome> HandleAsync(JsonNode update, AutopackDbContext db, TelegramBotApi? bot, CancellationToken ct)
+    public const string NotAllowed = "Not allowed: you cannot decide approvals here";
+
+    public static async Task<Outcome> HandleAsync(JsonNode update, AutopackDbContext db, TelegramBotApi? bot, TelegramApprovers approvers, CancellationToken ct)
     {
         var callback = update["callback_query"];
-        var data = callback?["data"]?.GetValue<string>();
+        var data = callback?["data"] is JsonValue d && d.TryGetValue<string>(out var s) ? s : null;
         if (callback is null || !TelegramCallbackData.TryParse(data, out var approvalId, out var approve)) return new Outcome(false, null, null);
+        if (approvers.Refusal(callback) is { } refusal)
+        {
+            await AnswerAsync(bot, callback, NotAllowed, ct);
+            return new Outcome(false, null, approvalId, refusal);
+        }
         var from = callback["from"];
-        var who = "telegram:" + (from?["username"]?.GetValue<string>() ?? from?["id"]?.ToString() ?? "unknown");
+        var who = "telegram:" + (from?["username"]?.ToString() ?? from?["id"]?.ToString() ?? "unknown");
         var result = await ApprovalWorkflow.DecideAsync(db, approvalId, approve, who, "telegram", null, ct);
         var text = result.Outcome switch
         {
@@ -27,17 +35,22 @@ public static class TelegramUpdateHandler
             ApprovalDecisionOutcome.AlreadyDecided => "Already decided",
             _ => "Unknown approval",
         };
-        if (bot is not null)
+        await AnswerAsync(bot, callback, text, ct);
+        if (bot is not null && callback["message"] is { } message && message["chat"]?["id"] is { } chat && message["message_id"] is { } mid)
         {
-            // Best effort: the decision is already recorded; a failed answer only leaves a spinner on the button.
-            try
-            {
-                if (callback["id"]?.GetValue<string>() is { } queryId) await bot.AnswerCallbackQueryAsync(queryId, text, ct);
-                if (callback["message"] is { } message && message["chat"]?["id"] is { } chat && message["message_id"] is { } mid)
-                    await bot.EditMessageTextAsync(chat.GetValue<long>(), mid.GetValue<long>(), $"{message["text"]?.GetValue<string>()}\n\n{text} by {who}", ct);
-            }
+            try { await bot.EditMessageTextAsync(chat.GetValue<long>(), mid.GetValue<long>(), $"{message["text"]?.GetValue<string>()}\n\n{text} by {who}", ct); }
             catch (HttpRequestException) { }
         }
         return new Outcome(true, result.Outcome, approvalId);
+    }
+
+    /// <summary>
+    /// Best effort: whatever was decided is already recorded; a failed answer only leaves a spinner on the button.
+    /// </summary>
+    private static async Task AnswerAsync(TelegramBotApi? bot, JsonNode callback, string text, CancellationToken ct)
+    {
+        if (bot is null || callback["id"]?.GetValue<string>() is not { } queryId) return;
+        try { await bot.AnswerCallbackQueryAsync(queryId, text, ct); }
+        catch (HttpRequestException) { }
     }
 }

@@ -15,6 +15,7 @@ public static class OutboxWorkerServiceExtensions
         services.AddHttpClient(TelegramSink.ClientName, c => c.Timeout = TimeSpan.FromSeconds(40)).RemoveAllResilienceHandlers();
         services.AddSingleton<WebhookSink>();
         services.AddSingleton<TelegramSink>();
+        services.AddSingleton(Core.Outbox.TelegramApprovers.From(builder.Configuration));
         services.AddSingleton<IOutboxSink>(sp => sp.GetRequiredService<WebhookSink>());
         services.AddSingleton<IOutboxSink>(sp => sp.GetRequiredService<TelegramSink>());
         services.AddSingleton<OutboxMetrics>();

@@ -11,7 +11,7 @@ namespace Autopack.OutboxWorker.Relay;
 /// getUpdates instead of arriving at the API's webhook. Only the relay leader polls (Telegram allows one poller).
 /// </summary>
 public sealed class TelegramLongPoller(OutboxRelay relay, TelegramSink sink, IAutopackDbFactory dbFactory, IOptions<OutboxOptions> options,
-    ILogger<TelegramLongPoller> logger) : BackgroundService
+    TelegramApprovers approvers, ILogger<TelegramLongPoller> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -28,7 +28,7 @@ public sealed class TelegramLongPoller(OutboxRelay relay, TelegramSink sink, IAu
                 {
                     offset = Math.Max(offset, update!["update_id"]!.GetValue<long>() + 1);
                     await using var db = dbFactory.Create();
-                    await TelegramUpdateHandler.HandleAsync(update, db, sink.Bot(), stoppingToken);
+                    await TelegramUpdateHandler.HandleAsync(update, db, sink.Bot(), approvers, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }

@@ -29,6 +29,8 @@ public class ApprovalsAndKillSwitchesApiTests
 
         var pending = await http.GetFromJsonAsync<JsonElement>("/approvals?status=PENDING");
         Assert.Equal(id, pending.GetProperty("items")[0].GetProperty("approval_id").GetString());
+        Assert.Equal(1, (await http.GetFromJsonAsync<JsonElement>("/approvals?run_id=ra")).GetProperty("items").GetArrayLength());
+        Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>("/approvals?run_id=another-run")).GetProperty("items").GetArrayLength());
 
         var approved = await http.PostAsJsonAsync($"/approvals/{id}/approve", new { comment = "fine" }, Json);
         Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
@@ -38,7 +40,13 @@ public class ApprovalsAndKillSwitchesApiTests
 
         var again = await http.PostAsync($"/approvals/{id}/reject", null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Equal("approval_decided", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        // Strict parse: the approval's state is its own member, never a second "status" beside the HTTP one.
+        using (var problem = StrictJson.Parse(await again.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("approval_decided", problem.RootElement.GetProperty("code").GetString());
+            Assert.Equal(409, problem.RootElement.GetProperty("status").GetInt32());
+            Assert.Equal("APPROVED", problem.RootElement.GetProperty("approval_status").GetString());
+        }
         Assert.Equal("APPROVED", (await http.GetFromJsonAsync<JsonElement>($"/approvals/{id}")).GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/approvals/apr_missing/approve", null)).StatusCode);
 

@@ -58,6 +58,29 @@ public class EventsApiTests
     }
 
     [Fact]
+    public async Task The_last_event_id_query_resumes_after_it_and_the_header_wins_over_it()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("q"), Json);
+        await http.PostAsync("/runs/q/cancel", null); // events 1 (run.created), 2-3 (phase.state), 4 (run.state)
+
+        async Task<long> FirstIdAsync(string url, string? header)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, url);
+            if (header is not null) request.Headers.Add("Last-Event-ID", header);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            return (await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10)))[0].Id;
+        }
+
+        Assert.Equal(3, await FirstIdAsync("/runs/q/events?last_event_id=2", null));
+        Assert.Equal(4, await FirstIdAsync("/runs/q/events?last_event_id=1", "3"));
+        Assert.Equal(1, await FirstIdAsync("/runs/q/events", null));
+    }
+
+    [Fact]
     public async Task On_postgres_a_new_event_arrives_at_once_not_on_the_next_poll()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
@@ -73,6 +96,37 @@ public class EventsApiTests
         await http.PostAsJsonAsync("/approvals", new { run_id = "notify", reason = "wake-up check" }, Json);
         var live = await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10));
         Assert.Equal((2L, "approval.requested"), live[0]);
+    }
+
+    [Fact]
+    public async Task A_stalled_reader_after_a_burst_bigger_than_the_buffer_gets_every_event_once_and_in_order()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("burst"), Json);
+        using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/runs/burst/events"), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal((1L, "run.created"), (await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10)))[0]);
+
+        // The reader now stalls. 3,000 events of ~500 bytes: the response pipe fills after ~130 of them, so the stream's
+        // 1,000-event buffer overflows and drops the oldest.
+        const int burst = 3_000;
+        var padding = new string('x', 450);
+        await using (var ctx = db.CreateContext())
+            for (var batch = 0; batch < burst / 500; batch++)
+            {
+                await using var tx = await ctx.Database.BeginTransactionAsync();
+                for (var i = 0; i < 500; i++)
+                    await Core.Events.RunEventWriter.AppendAsync(ctx, "burst", "usage", new { n = batch * 500 + i, padding });
+                await ctx.SaveChangesAsync();
+                await tx.CommitAsync();
+            }
+        // Stay stalled while the feed (50 ms polls of up to 500 events) fans the whole burst out into the buffer.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var rest = await ReadEventsAsync(reader, burst, TimeSpan.FromSeconds(60));
+        Assert.Equal(Enumerable.Range(2, burst).Select(i => (long)i), rest.Select(e => e.Id));
     }
 
     [Fact]

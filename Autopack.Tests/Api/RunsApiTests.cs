@@ -74,25 +74,91 @@ public class RunsApiTests
         Assert.Equal(2, await ctx.Phases.CountAsync());
     }
 
+    private static HttpRequestMessage CreateWithKey(object plan, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/runs") { Content = JsonContent.Create(plan, options: Json) };
+        request.Headers.Add("Idempotency-Key", key);
+        return request;
+    }
+
     [Theory]
     [InlineData(TestDatabase.Postgres)]
     [InlineData(TestDatabase.Sqlite)]
-    public async Task A_burst_of_creates_with_one_idempotency_key_makes_one_run(string provider)
+    public async Task A_burst_with_one_idempotency_key_makes_one_run_and_every_answer_is_the_first_or_in_flight(string provider)
     {
         await using var db = await TestDatabase.CreateAsync(provider);
         await using var api = new ApiFactory(db);
         var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/runs") { Content = JsonContent.Create(RunPlans.Simple(), options: Json) };
-            request.Headers.Add("Idempotency-Key", "burst-key-1");
-            var response = await api.Admin().SendAsync(request);
-            return (response.StatusCode, Body: await response.Content.ReadFromJsonAsync<JsonElement>());
+            var response = await api.Admin().SendAsync(CreateWithKey(RunPlans.Simple(), "burst-key-1"));
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync(), response.Headers.RetryAfter);
         }));
-        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, r.Body.ToString()));
-        Assert.Single(responses.Select(r => r.Body.GetProperty("run_id").GetString()).Distinct());
-        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        var created = responses.Where(r => r.StatusCode == HttpStatusCode.Created).ToList();
+        Assert.NotEmpty(created);
+        Assert.Single(created.Select(r => r.Body).Distinct()); // replays are the first response, byte for byte
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Created), r =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+            Assert.Contains("idempotency_key_in_flight", r.Body);
+            Assert.NotNull(r.RetryAfter);
+        });
+        var retry = await api.Admin().SendAsync(CreateWithKey(RunPlans.Simple(), "burst-key-1"));
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.Equal(created[0].Body, await retry.Content.ReadAsStringAsync());
+        Assert.Equal(created[0].Body.Split('"')[3], retry.Headers.Location!.ToString().Split('/')[^1]);
         await using var ctx = db.CreateContext();
         Assert.Equal(1, await ctx.Runs.CountAsync());
+    }
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task An_idempotency_key_reused_with_another_body_is_422_and_stores_nothing(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(CreateWithKey(RunPlans.Simple("first"), "key-2"))).StatusCode);
+        var reused = await http.SendAsync(CreateWithKey(RunPlans.Simple("second", phases: 3), "key-2"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.Equal("idempotency_key_reused", (await reused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        await using var ctx = db.CreateContext();
+        Assert.Equal(["first"], await ctx.Runs.Select(r => r.Id).ToListAsync());
+        Assert.Equal(2, await ctx.Phases.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_key_held_by_a_live_request_is_409_and_one_left_by_a_crashed_request_is_taken_over()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        var plan = RunPlans.Simple("after-crash");
+        var fingerprint = Autopack.Api.Services.IdempotencyKeys.Fingerprint(
+            JsonSerializer.Deserialize<Autopack.Api.Apis.CreateRunRequest>(JsonSerializer.Serialize(plan, Json), Json), Json);
+        await using (var ctx = db.CreateContext())
+        {
+            // What a request in flight leaves, and what a process killed mid-request leaves once its lease lapsed.
+            ctx.IdempotencyRecords.Add(new IdempotencyRecord { Key = "live", Fingerprint = fingerprint, CreatedAt = DateTime.UtcNow, LockedUntil = DateTime.UtcNow.AddMinutes(1) });
+            ctx.IdempotencyRecords.Add(new IdempotencyRecord { Key = "crashed", Fingerprint = fingerprint, CreatedAt = DateTime.UtcNow.AddMinutes(-2), LockedUntil = DateTime.UtcNow.AddMinutes(-1) });
+            await ctx.SaveChangesAsync();
+        }
+        var live = await http.SendAsync(CreateWithKey(plan, "live"));
+        Assert.Equal(HttpStatusCode.Conflict, live.StatusCode);
+        Assert.Equal("idempotency_key_in_flight", (await live.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.True(live.Headers.RetryAfter?.Delta > TimeSpan.FromSeconds(30));
+
+        var takenOver = await http.SendAsync(CreateWithKey(plan, "crashed"));
+        Assert.Equal(HttpStatusCode.Created, takenOver.StatusCode);
+        await using (var ctx = db.CreateContext())
+            Assert.Equal(201, (await ctx.IdempotencyRecords.SingleAsync(r => r.Key == "crashed")).ResponseStatus);
+
+        // A request that ends without a result (the run id is taken) frees its key for the next try.
+        var taken = await http.SendAsync(CreateWithKey(RunPlans.Simple("after-crash"), "fresh"));
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        Assert.Equal("run_exists", (await taken.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        await using (var ctx = db.CreateContext())
+            Assert.False(await ctx.IdempotencyRecords.AnyAsync(r => r.Key == "fresh"));
     }
 
     public static TheoryData<string, string, string> InvalidPlans() => new()
@@ -107,6 +173,8 @@ public class RunsApiTests
         { "escaping scope path", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","scope":{"paths":["src/../../x"]}}]}""", "phases[0].scope.paths" },
         { "git scope path", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","scope":{"paths":[".git/config"]}}]}""", "phases[0].scope.paths" },
         { "bad complexity", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1","complexity":"extreme"}]}""", "phases[0].complexity" },
+        { "relative repo path", """{"repo_path":"srv/x","tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "repo_path" },
+        { "repo path climbing out", """{"repo_path":"/srv/x/../../etc","tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "repo_path" },
         { "bad run id", """{"run_id":"../x","tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"}]}""", "run_id" },
     };
 
@@ -124,6 +192,27 @@ public class RunsApiTests
         await using var ctx = db.CreateContext();
         Assert.Equal(0, await ctx.Runs.CountAsync());
         Assert.Equal(0, await ctx.OutboxMessages.CountAsync());
+    }
+
+    [Fact]
+    public async Task With_repo_roots_set_a_repo_path_outside_them_is_422_and_one_inside_is_stored_normalized()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_REPO_ROOTS"] = "/srv/repos, /home/ci/work/" });
+        var http = api.Admin();
+        foreach (var outside in new[] { "/etc", "/srv/repos-evil/x", "/srv", "/home/ci" })
+        {
+            var refused = await http.PostAsJsonAsync("/runs", RunPlans.Simple(repoPath: outside), Json);
+            Assert.True(HttpStatusCode.UnprocessableEntity == refused.StatusCode, outside);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Contains("AUTOPACK_REPO_ROOTS", problem.GetProperty("errors").GetProperty("repo_path")[0].GetString());
+        }
+        var created = await http.PostAsJsonAsync("/runs", RunPlans.Simple("inside", repoPath: "/srv/repos//team/./app/"), Json);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("/srv/repos/team/app", (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("repo_path").GetString());
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/runs", RunPlans.Simple("root-itself", repoPath: "/home/ci/work"), Json)).StatusCode);
+        await using var ctx = db.CreateContext();
+        Assert.Equal(2, await ctx.Runs.CountAsync());
     }
 
     [Theory]

@@ -45,14 +45,20 @@ export class SseParser {
 
 /**
  * Follows a run's live events over fetch (EventSource cannot send the Authorization header), reconnecting
- * with Last-Event-ID after a drop so nothing is missed or repeated. Returns a function that stops it.
+ * with Last-Event-ID after a drop so nothing is missed or repeated. Sequences are gapless, so an id past
+ * lastId + 1 means events were lost on the way (a proxy, a server buffer): it reconnects at once with
+ * Last-Event-ID and the server replays the missing range. A second gap at the same place waits like a drop,
+ * so a misbehaving server cannot make it spin. Returns a function that stops it.
  */
-export function followRunEvents(runId: string, onEvent: (e: SseEvent) => void, onStatus?: (s: 'live' | 'reconnecting') => void): () => void {
+export function followRunEvents(runId: string, onEvent: (e: SseEvent) => void, onStatus?: (s: 'live' | 'reconnecting') => void,
+  retryMs = 1000): () => void {
   let lastId = 0;
+  let gapAt = -1;
   let stopped = false;
   const controller = new AbortController();
   (async () => {
     while (!stopped) {
+      let gap = false;
       try {
         const headers: Record<string, string> = { accept: 'text/event-stream' };
         if (auth.token) headers.authorization = `Bearer ${auth.token}`;
@@ -62,11 +68,12 @@ export function followRunEvents(runId: string, onEvent: (e: SseEvent) => void, o
         onStatus?.('live');
         const parser = new SseParser();
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        for (;;) {
+        read: for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
           for (const e of parser.push(value)) {
             if (e.id <= lastId) continue;
+            if (e.id > lastId + 1) { gap = true; await reader.cancel(); break read; }
             lastId = e.id;
             onEvent(e);
           }
@@ -75,7 +82,9 @@ export function followRunEvents(runId: string, onEvent: (e: SseEvent) => void, o
         if (stopped) return;
       }
       onStatus?.('reconnecting');
-      await new Promise((r) => setTimeout(r, 1000));
+      const retryAtOnce = gap && gapAt !== lastId;
+      gapAt = gap ? lastId : -1;
+      if (!retryAtOnce) await new Promise((r) => setTimeout(r, retryMs));
     }
   })();
   return () => { stopped = true; controller.abort(); };
