@@ -1,5 +1,6 @@
 using Autopack.Core.Data;
 using Autopack.Core.Outbox;
+using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.OutboxWorker.Relay;
 
@@ -34,8 +35,10 @@ public sealed class RelayLease(IAutopackDbFactory dbFactory, string holder, Time
     /// <summary>Takes or renews the lease once; returns our term, or null when another relay holds it.</summary>
     public async Task<long?> RenewAsync(CancellationToken ct)
     {
-        var sentAt = time.GetTimestamp();
         await using var db = dbFactory.Create();
+        // Opening a cold connection can take longer than the lease under load; only the statement's own time counts.
+        await db.Database.OpenConnectionAsync(ct);
+        var sentAt = time.GetTimestamp();
         var term = await LeaderLease.TryAcquireAsync(db, LeaderLease.OutboxRelay, holder, period, ct);
         bool changed;
         lock (_gate)
