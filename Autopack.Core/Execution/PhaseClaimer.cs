@@ -10,6 +10,9 @@ namespace Autopack.Core.Execution;
 /// row count 1 wins) made while holding the run's row lock, so claims of one run are serialized and the
 /// parallel limit and scope rules cannot be beaten by two executors racing. Order: run age, tier index,
 /// phase index. Tiers are barriers: a phase waits until every phase of earlier tiers is COMPLETE or SKIPPED.
+/// Every claim gets its own holder (<c>executor-a#1f2e3d4c</c>, see <see cref="ClaimedPhase"/>), the fence for renew,
+/// release and every state change of the phase: when a stalled executor's lease expires and the phase is requeued,
+/// a new claim — even by the same executor — fences the old one out.
 /// </summary>
 public sealed class PhaseClaimer(TimeProvider time)
 {
@@ -76,10 +79,11 @@ public sealed class PhaseClaimer(TimeProvider time)
 
         PhaseTransitions.Ensure(PhaseState.Queued, PhaseState.Executing);
         var leaseUntil = now + lease;
+        var holder = $"{workerId}#{Guid.NewGuid().ToString("N")[..8]}";
         var won = await db.Phases.Where(p => p.Id == pick.Id && p.State == PhaseState.Queued)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(p => p.State, PhaseState.Executing)
-                .SetProperty(p => p.ClaimedBy, workerId)
+                .SetProperty(p => p.ClaimedBy, holder)
                 .SetProperty(p => p.LeaseExpiresAt, leaseUntil)
                 .SetProperty(p => p.StartedAt, p => p.StartedAt ?? now)
                 .SetProperty(p => p.StatusReason, (string?)null)
@@ -94,7 +98,7 @@ public sealed class PhaseClaimer(TimeProvider time)
         OutboxWriter.Publish(db, EventTypes.PhaseState, payload, runId);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return (new ClaimedPhase(phase.Id, runId, phase.PhaseId, workerId, leaseUntil), true);
+        return (new ClaimedPhase(phase.Id, runId, phase.PhaseId, holder, leaseUntil), true);
     }
 
     /// <summary>Extends the lease; false when the phase is no longer this worker's (requeued, cancelled, finished).</summary>

@@ -17,7 +17,7 @@ public sealed class LeaseWatcher(IAutopackDbFactory dbFactory, PhaseClaimer clai
     public async Task WatchAsync(ClaimedPhase claim, PhaseWatch watch, CancellationTokenSource work)
     {
         var renewEvery = options.Lease / 3;
-        var lastRenew = time.GetUtcNow();
+        var lastRenew = new DateTimeOffset(claim.LeaseExpiresAt) - options.Lease; // the lease runs from the claim, not from this watcher's start
         var period = TimeSpan.FromMilliseconds(Math.Min(1000, renewEvery.TotalMilliseconds / 2));
         while (!work.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Autopack.Core.Domain;
 using Autopack.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -89,18 +90,55 @@ public class ExecutorProcessTests
         await WaitForRunAsync(db, "run-two", RunState.Complete, a);
 
         var trailers = repo.Git("log", "autopack/run-two", "--format=%(trailers:key=Autopack-Phase,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(ids.Select(id => "run-two/" + id).Order(), trailers.Order());
+        Assert.Equal(ids.Select(id => "run-two/" + id).Order(), trailers.Order()); // each phase committed exactly once
         await using var check = db.CreateContext();
-        var attemptLog = string.Join("; ", await check.PhaseAttempts.AsNoTracking().Select(x => $"{x.PhaseId}#{x.Number}:{x.Outcome}:{x.FailureReason}:{x.TestOutput}").ToListAsync());
-        Assert.True(await check.Phases.AllAsync(p => p.State == PhaseState.Complete && p.Attempts == 1), attemptLog + "\n" + a.Log + "\n" + b.Log);
-        Assert.Equal(6, await check.PhaseAttempts.CountAsync());
-        var claims = await check.RunEvents.AsNoTracking().Where(e => e.Type == "phase.state" && e.Payload.Contains("\"state\":\"EXECUTING\""))
-            .Select(e => new { e.PhaseId, e.Payload }).ToListAsync();
-        Assert.Equal(6, claims.Count);                         // each phase claimed exactly once
-        Assert.Equal(6, claims.Select(c => c.PhaseId).Distinct().Count());
-        Assert.Contains(claims, c => c.Payload.Contains("executor-a"));
-        Assert.Contains(claims, c => c.Payload.Contains("executor-b"));
-        Assert.Equal(12, models.Script.Requests.Count); // one builder + one auditor call per phase, nothing repeated
+        var attempts = await check.PhaseAttempts.AsNoTracking().ToListAsync();
+        var attemptLog = string.Join("; ", attempts.Select(x => $"{x.PhaseId}#{x.Number}:{x.Outcome}:{x.FailureReason}:{x.TestOutput}"));
+        Assert.True(await check.Phases.AllAsync(p => p.State == PhaseState.Complete), attemptLog + "\n" + a.Log + "\n" + b.Log);
+
+        // Walk the run's events in order. A claim is only ever made on a phase nobody holds, and every attempt is started
+        // by the phase's holder of that moment: never two holders working one phase. A phase is claimed more than once
+        // only after its holder stalled past the 5 s lease and the phase was requeued (LEASE_EXPIRED): that is the
+        // lease doing its job on a loaded machine, and the stalled holder is fenced out of every later step.
+        var events = await check.RunEvents.AsNoTracking().Where(e => e.RunId == "run-two" && (e.Type == "phase.state" || e.Type == "phase.attempt"))
+            .OrderBy(e => e.Sequence).ToListAsync();
+        var holders = new Dictionary<string, string>();
+        var claims = new List<string>();
+        var leasesLost = 0;
+        foreach (var e in events)
+        {
+            var p = JsonDocument.Parse(e.Payload).RootElement;
+            string? Get(string name) => p.TryGetProperty(name, out var v) ? v.GetString() : null;
+            if (e.Type == "phase.attempt")
+            {
+                if (Get("outcome") == "RUNNING") Assert.Equal(holders[e.PhaseId!], Get("executor"));
+                continue;
+            }
+            switch (Get("state"), Get("previous_state"))
+            {
+                case ("EXECUTING", "QUEUED"):
+                    Assert.False(holders.ContainsKey(e.PhaseId!), $"{e.PhaseId} claimed while {holders.GetValueOrDefault(e.PhaseId!)} held it");
+                    holders[e.PhaseId!] = Get("claimed_by")!;
+                    claims.Add(Get("claimed_by")!);
+                    break;
+                case ("FAILED", _):
+                    Assert.Equal("LEASE_EXPIRED", Get("failure_reason"));
+                    holders.Remove(e.PhaseId!);
+                    leasesLost++;
+                    break;
+                case ("COMPLETE", _):
+                    holders.Remove(e.PhaseId!);
+                    break;
+            }
+        }
+        Assert.Equal(6 + leasesLost, claims.Count);
+        Assert.Contains(claims, c => c.StartsWith("executor-a#"));
+        Assert.Contains(claims, c => c.StartsWith("executor-b#"));
+        // One attempt per phase succeeded; any other was abandoned when its holder's lease expired.
+        Assert.Equal(ids.Order(), attempts.Where(x => x.Outcome == "SUCCEEDED").Select(x => x.PhaseId).Order());
+        Assert.All(attempts.Where(x => x.Outcome != "SUCCEEDED"), x => Assert.Equal(("ABANDONED", "LEASE_EXPIRED"), (x.Outcome, x.FailureReason)));
+        // One builder and one auditor call per phase; a holder that lost its lease may have made its two calls first.
+        Assert.InRange(models.Script.Requests.Count, 12, 12 + 2 * leasesLost);
     }
 
     [Theory]

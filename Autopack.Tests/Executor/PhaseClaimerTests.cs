@@ -34,7 +34,8 @@ public class PhaseClaimerTests
         Assert.NotNull(run.StartedAt);
         var p1 = await check.Phases.SingleAsync(p => p.PhaseId == "P1");
         Assert.Equal(PhaseState.Executing, p1.State);
-        Assert.Equal("w1", p1.ClaimedBy);
+        Assert.Equal(first.WorkerId, p1.ClaimedBy);
+        Assert.StartsWith("w1#", p1.ClaimedBy);
         Assert.True(p1.LeaseExpiresAt > DateTime.UtcNow);
         var events = await check.RunEvents.OrderBy(e => e.Sequence).Select(e => e.Type).ToListAsync();
         Assert.Equal(["run.state", "phase.state", "phase.state"], events);
@@ -139,6 +140,29 @@ public class PhaseClaimerTests
             Assert.Equal(RunState.Failed, (await check.Runs.SingleAsync()).State);
             Assert.True(await check.OutboxMessages.AnyAsync(m => m.Type == "run.failed"));
         }
+    }
+
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task A_stalled_executor_that_claims_its_requeued_phase_again_holds_a_new_claim_and_the_stale_one_is_fenced_out(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using (var ctx = db.CreateContext())
+            await SeedAsync(ctx, "r1", null, [new("P1", "T1", ["a"])]);
+        await using var c = db.CreateContext();
+        var stale = await _claimer.ClaimNextAsync(c, "executor-a", TimeSpan.FromMilliseconds(-1), 5); // stalled past its lease
+        Assert.Equal(1, await _claimer.RequeueExpiredLeasesAsync(c));
+        var fresh = await _claimer.ClaimNextAsync(c, "executor-a", Lease, 5);
+
+        Assert.Equal(stale!.PhaseRowId, fresh!.PhaseRowId);
+        Assert.NotEqual(stale.WorkerId, fresh.WorkerId);
+        Assert.False(await _claimer.RenewAsync(c, stale, Lease)); // the stalled runner learns it lost the phase...
+        Assert.False(await _claimer.ReleaseAsync(c, stale, "RELEASED", "stale runner")); // ...and cannot disturb the new one
+        Assert.True(await _claimer.RenewAsync(c, fresh, Lease));
+        await using var check = db.CreateContext();
+        var p1 = await check.Phases.SingleAsync();
+        Assert.Equal((PhaseState.Executing, fresh.WorkerId), (p1.State, p1.ClaimedBy));
     }
 
     private static async Task Finish(TestDatabase db, string phaseId)

@@ -22,7 +22,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
     private int _inFlight, _maxInFlight;
 
-    public sealed record Delivery(string Key, string Event, string? Signature, byte[] Body, DateTime At, int Status);
+    /// <param name="From">the <c>?from=</c> of the URL it was posted to, so a test can tell which worker sent it.</param>
+    public sealed record Delivery(string Key, string Event, string? Signature, byte[] Body, DateTime At, int Status, string? From);
 
     private WebhookReceiver(WebApplication app, string url) { _app = app; Url = url; }
 
@@ -46,7 +47,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var status = receiver.Respond(key, seen);
             if (receiver.Delay > TimeSpan.Zero) await Task.Delay(receiver.Delay);
             receiver.Deliveries.Enqueue(new Delivery(key, ctx.Request.Headers["X-Autopack-Event"].ToString(),
-                ctx.Request.Headers["X-Autopack-Signature"].FirstOrDefault(), ms.ToArray(), DateTime.UtcNow, status));
+                ctx.Request.Headers["X-Autopack-Signature"].FirstOrDefault(), ms.ToArray(), DateTime.UtcNow, status,
+                ctx.Request.Query["from"].FirstOrDefault()));
             Interlocked.Decrement(ref receiver._inFlight);
             return Results.StatusCode(status);
         });
