@@ -40,7 +40,7 @@ public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            logger.LogWarning("Database probe failed: {Error}", ex.Message);
+            logger.LogWarning(ex, "Database probe failed: {Error}", ex.GetBaseException().Message);
             return false;
         }
     }

@@ -16,6 +16,12 @@ public static class EndpointExtensions
     };
 
     /// <summary>/health (the contract), /alive, /api/health/ready, /api/health/startup and /api/version.</summary>
+    /// <remarks>
+    /// Mapped in every environment, unlike the Aspire template (Development only): the deployment guides, the Compose
+    /// health checks and the Kubernetes probes call them in production, the executor compares the API's database
+    /// identity there, and Aspire's own <c>WithHttpHealthCheck</c> needs them whatever environment a service runs in.
+    /// They reveal no secret (the identity is a hash of the URL with its credentials masked).
+    /// </remarks>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).AllowAnonymous();

@@ -21,7 +21,7 @@ public sealed class ApprovalSweeper(IAutopackDbFactory dbFactory, IOptions<ApiLi
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Approval sweep failed: {Error}", ex.Message);
+                logger.LogWarning(ex, "Approval sweep failed: {Error}", ex.GetBaseException().Message);
             }
             try { await Task.Delay(interval, stoppingToken); } catch (OperationCanceledException) { return; }
         }

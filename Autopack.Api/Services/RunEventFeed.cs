@@ -50,7 +50,7 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
         while (!stoppingToken.IsCancellationRequested)
         {
             try { await PollOnceAsync(stoppingToken); }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested) { logger.LogWarning("Run event poll failed: {Error}", ex.Message); }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested) { logger.LogWarning(ex, "Run event poll failed: {Error}", ex.GetBaseException().Message); }
             // Next poll after the interval, or at once when PostgreSQL announces an event of a watched run.
             try { await _wake.WaitAsync(interval, stoppingToken); } catch (OperationCanceledException) { break; }
         }
@@ -77,7 +77,7 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception ex)
             {
-                logger.LogWarning("Run event listener lost its connection ({Error}); polling until it is back", ex.Message);
+                logger.LogWarning(ex, "Run event listener lost its connection ({Error}); polling until it is back", ex.GetBaseException().Message);
                 try { await Task.Delay(TimeSpan.FromSeconds(5), ct); } catch (OperationCanceledException) { return; }
             }
         }

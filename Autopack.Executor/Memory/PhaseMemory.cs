@@ -26,7 +26,7 @@ public sealed class PhaseMemory(IMemoryStore? store, IEmbeddingGenerator<string,
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogWarning("Memory store ({Backend}) failed: {Error}", store.Backend, ex.Message);
+            logger.LogWarning(ex, "Memory store ({Backend}) failed: {Error}", store.Backend, ex.GetBaseException().Message);
         }
     }
 
@@ -42,7 +42,7 @@ public sealed class PhaseMemory(IMemoryStore? store, IEmbeddingGenerator<string,
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogWarning("Memory recall ({Backend}) failed: {Error}", store.Backend, ex.Message);
+            logger.LogWarning(ex, "Memory recall ({Backend}) failed: {Error}", store.Backend, ex.GetBaseException().Message);
             return [];
         }
     }

@@ -53,7 +53,7 @@ public sealed class OutboxRelay : BackgroundService
             try { worked = _lease.Term is { } term && await DeliverBatchAsync(term, stoppingToken); }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                _logger.LogWarning("Outbox relay cycle failed: {Error}", ex.Message);
+                _logger.LogWarning(ex, "Outbox relay cycle failed: {Error}", ex.GetBaseException().Message);
             }
             if (!worked)
             {

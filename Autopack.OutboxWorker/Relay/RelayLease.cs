@@ -64,7 +64,7 @@ public sealed class RelayLease(IAutopackDbFactory dbFactory, string holder, Time
             try { term = await RenewAsync(ct); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             // A failed renewal changes nothing here: the validity simply runs out and the relay stops sending.
-            catch (Exception ex) { logger.LogWarning("Outbox lease renewal failed: {Error}", ex.Message); }
+            catch (Exception ex) { logger.LogWarning(ex, "Outbox lease renewal failed: {Error}", ex.GetBaseException().Message); }
             var wait = term is null ? standbyRetry : period / 3;
             try { await Task.Delay(wait, time, ct); } catch (OperationCanceledException) { break; }
         }

@@ -34,7 +34,7 @@ public sealed class TelegramLongPoller(OutboxRelay relay, TelegramSink sink, IAu
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             catch (Exception ex)
             {
-                logger.LogWarning("Telegram polling failed: {Error}", ex.Message);
+                logger.LogWarning(ex, "Telegram polling failed: {Error}", ex.GetBaseException().Message);
                 try { await Task.Delay(5000, stoppingToken); } catch (OperationCanceledException) { break; }
             }
         }
