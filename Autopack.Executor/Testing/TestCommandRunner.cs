@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Text;
+using Autopack.Executor.Sandbox;
 
 namespace Autopack.Executor.Testing;
 
-public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration)
+public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration, bool OutputCutOff = false)
 {
-    public bool Passed => ExitCode == 0 && !TimedOut;
+    public bool Passed => ExitCode == 0 && !TimedOut && !OutputCutOff;
 
     /// <summary>The last <paramref name="lines"/> lines of the output, at most <paramref name="maxChars"/> characters (the end holds the failure).</summary>
     public string Tail(int lines, int maxChars)
@@ -17,44 +17,52 @@ public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, Tim
 }
 
 /// <summary>
-/// Runs the phase's test command (<c>sh -c</c>) in the worktree with a timeout. Output (stdout and stderr
-/// interleaved) is kept as head + tail within a character budget, since the end of a test log usually
-/// holds the failure. Cancellation or timeout kills the whole process tree.
+/// Runs the phase's test command (prepared by <see cref="CommandSandbox"/>) with a timeout. Output (stdout and
+/// stderr interleaved) is kept as head + tail within a character budget, since the end of a test log usually holds
+/// the failure; past the sandbox's output limit the command is stopped. Cancellation, timeout or flooding kills the
+/// whole process tree (under bubblewrap the PID namespace takes every child with it).
 /// </summary>
 public static class TestCommandRunner
 {
+    /// <summary>Once the command exited, how long its output may still drain (a background child may hold the pipe).</summary>
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>Unsandboxed, with the inherited environment (the runner's own tests).</summary>
     public static async Task<TestResult> RunAsync(string command, string workingDirectory, TimeSpan timeout, int maxOutputChars, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(command);
-        var output = new StringBuilder();
+        using var plain = SandboxedCommand.Plain(command, workingDirectory);
+        return await RunAsync(plain, timeout, maxOutputChars, ct);
+    }
+
+    public static async Task<TestResult> RunAsync(SandboxedCommand command, TimeSpan timeout, int maxOutputChars, CancellationToken ct)
+    {
+        var capture = new OutputCapture(maxOutputChars, command.MaxOutputBytes);
         var started = Stopwatch.StartNew();
-        using var p = new Process { StartInfo = psi };
-        void Append(string? line) { if (line is null) return; lock (output) output.Append(line).Append('\n'); }
-        p.OutputDataReceived += (_, e) => Append(e.Data);
-        p.ErrorDataReceived += (_, e) => Append(e.Data);
+        using var p = new Process { StartInfo = command.StartInfo };
         p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeoutCts.CancelAfter(timeout);
+        var readers = Task.WhenAll(capture.ReadAsync(p.StandardOutput.BaseStream), capture.ReadAsync(p.StandardError.BaseStream));
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        var exited = p.WaitForExitAsync(CancellationToken.None);
+        var stopped = Task.Delay(Timeout.Infinite, limit.Token);
+        var first = await Task.WhenAny(exited, capture.Flooded, stopped);
         var timedOut = false;
-        try
-        {
-            await p.WaitForExitAsync(timeoutCts.Token);
-            p.WaitForExit(); // drains the async output readers
-        }
-        catch (OperationCanceledException)
+        var cutOff = false;
+        if (first != exited)
         {
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            if (ct.IsCancellationRequested) throw;
-            timedOut = true;
+            if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+            cutOff = first == capture.Flooded;
+            timedOut = !cutOff;
+            await exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
-        string text;
-        lock (output) text = output.ToString();
+        try { await readers.WaitAsync(DrainGrace, CancellationToken.None); }
+        catch (TimeoutException) { } // a leftover background process still holds the pipe: report what was read
+        var text = capture.Text();
         if (timedOut) text += $"\n[autopack] test command timed out after {timeout.TotalSeconds:0}s and was killed\n";
-        return new TestResult(timedOut ? null : p.ExitCode, Truncate(text, maxOutputChars), timedOut, started.Elapsed);
+        if (cutOff) text += $"\n[autopack] test command printed more than {command.MaxOutputBytes >> 20} MiB and was stopped (output limit)\n";
+        int? exitCode = timedOut || cutOff ? null : p.ExitCode;
+        return new TestResult(exitCode, text, timedOut, started.Elapsed, cutOff);
     }
 
     public static string Truncate(string text, int max)
