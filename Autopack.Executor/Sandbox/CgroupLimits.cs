@@ -84,10 +84,22 @@ public sealed class CgroupLimits : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return false; }
     }
 
-    /// <summary>Removes the cgroups; the kernel refuses while a process is still leaving, so it tries for a moment.</summary>
+    /// <summary>
+    /// Removes the cgroups. The kernel refuses while a killed process is still leaving, so a busy one is retried
+    /// for a moment in the background (never blocking the phase's thread).
+    /// </summary>
     public void Dispose()
     {
-        foreach (var dir in _dirs)
-            for (var i = 0; i < 40 && !Remove(dir); i++) Thread.Sleep(25);
+        var busy = _dirs.Where(d => !Remove(d)).ToList();
+        if (busy.Count > 0) _ = RemoveLaterAsync(busy);
+    }
+
+    private static async Task RemoveLaterAsync(List<string> dirs)
+    {
+        for (var i = 0; i < 40 && dirs.Count > 0; i++)
+        {
+            await Task.Delay(50);
+            dirs.RemoveAll(Remove);
+        }
     }
 }

