@@ -9,7 +9,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>The /health contract: database identity and reachability, Qdrant, kill switches, version.</summary>
 public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory dbFactory, KillSwitchReader killSwitches,
-    HealthCheckService healthChecks, ILogger<AutopackHealth> logger)
+    HealthCheckService healthChecks, ILogger<AutopackHealth> logger, SandboxHealth? sandbox = null)
 {
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
 
@@ -25,7 +25,7 @@ public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory
         var qdrant = await ProbeQdrantAsync(ct);
         var status = !databaseUp ? "unhealthy" : qdrant == "unreachable" ? "degraded" : "healthy";
         return new HealthReport(status, DateTime.UtcNow, settings.Database.Identity, databaseUp ? "connected" : "unreachable",
-            qdrant, switches, settings.Version, "autopack", settings.Component);
+            qdrant, switches, settings.Version, "autopack", settings.Component, sandbox?.Status);
     }
 
     private async Task<bool> ProbeDatabaseAsync(CancellationToken ct)
@@ -58,4 +58,5 @@ public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory
 }
 
 public sealed record HealthReport(string Status, DateTime Timestamp, string DatabaseIdentity, string Database, string Qdrant,
-    IReadOnlyDictionary<string, bool> KillSwitches, string Version, string Service, string Component);
+    IReadOnlyDictionary<string, bool> KillSwitches, string Version, string Service, string Component,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Sandbox = null);

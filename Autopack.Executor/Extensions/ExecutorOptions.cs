@@ -1,5 +1,6 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Outbox;
+using Autopack.Executor.Sandbox;
 using Microsoft.Extensions.Configuration;
 
 namespace Autopack.Executor.Extensions;
@@ -38,6 +39,8 @@ public sealed record ExecutorOptions
     public BackoffPolicy ErrorBackoff { get; init; } = new(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(2), 0.2);
     /// <summary>Keep the empty <c>autopack/&lt;run&gt;</c> branch and worktree folder of a run that ended without commits.</summary>
     public bool KeepEmptyBranches { get; init; }
+    /// <summary>How test commands are sandboxed (AUTOPACK_SANDBOX*).</summary>
+    public SandboxOptions Sandbox { get; init; } = new();
 
     /// <summary>host-pid-random: unique per process, readable in claimed_by.</summary>
     public static string DefaultWorkerId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..4]}";
@@ -83,6 +86,7 @@ public sealed record ExecutorOptions
             MaxErrorReleases = Int("AUTOPACK_MAX_EXECUTOR_ERRORS", 5, 1),
             ErrorBackoff = new BackoffPolicy(TimeSpan.FromSeconds(Int("AUTOPACK_ERROR_BACKOFF_SECONDS", 2, 1)), TimeSpan.FromMinutes(2), 0.2),
             KeepEmptyBranches = c["AUTOPACK_KEEP_EMPTY_BRANCHES"] is "1" or "true",
+            Sandbox = SandboxOptions.Load(c, settings.IsProduction, problems),
         };
         if (options.MaxOutputTokensCap < options.MaxOutputTokens)
             problems.Add("AUTOPACK_MAX_OUTPUT_TOKENS_CAP must be ≥ AUTOPACK_MAX_OUTPUT_TOKENS.");

@@ -6,6 +6,7 @@ using Autopack.Executor.Loop;
 using Autopack.Executor.Memory;
 using Autopack.Executor.Models;
 using Autopack.Executor.Prompts;
+using Autopack.Executor.Sandbox;
 using Autopack.Executor.Startup;
 using Microsoft.Extensions.AI;
 using OpenAI;
@@ -25,6 +26,8 @@ public static class ExecutorServiceExtensions
         builder.Services.AddExecutorCore(options, models, settings);
         builder.Services.AddSingleton<IChatClientFactory, ProviderChatClientFactory>();
         builder.Services.AddSingleton<ApiIdentityCheck>();
+        // /health's sandbox field; resolving it probes bwrap and logs the outcome at start.
+        builder.Services.AddSingleton(sp => new SandboxHealth(sp.GetRequiredService<CommandSandbox>().Status));
         builder.Services.AddHostedService<ExecutorWorker>();
         // SIGTERM: runners release their phases promptly; give them time to write that down.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -44,6 +47,7 @@ public static class ExecutorServiceExtensions
         services.AddSingleton<LeaseWatcher>();
         services.AddSingleton<ApprovalGate>();
         services.AddSingleton<PhaseRunner>();
+        services.AddSingleton(sp => new CommandSandbox(options.Sandbox, settings.StateRoot, sp.GetRequiredService<ILogger<CommandSandbox>>()));
         services.AddSingleton<ExecutorLoop>();
         services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => CreateEmbedder(options, models));
         services.AddSingleton(sp => new PhaseMemory(CreateMemoryStore(sp, options, settings), sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),

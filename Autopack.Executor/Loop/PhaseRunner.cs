@@ -9,6 +9,7 @@ using Autopack.Executor.Memory;
 using Autopack.Executor.Models;
 using Autopack.Executor.Patching;
 using Autopack.Executor.Prompts;
+using Autopack.Executor.Sandbox;
 using Autopack.Executor.Testing;
 using Autopack.Executor.Workspace;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +26,7 @@ namespace Autopack.Executor.Loop;
 /// </summary>
 public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher leases, PhaseLedger ledger, ApprovalGate approvals, ExecutorOptions options, ModelRouter router,
     PromptBuilder prompts, UsageRecorder usage, PhaseMemory memory, KillSwitchReader killSwitches, TimeProvider time,
-    ILogger<PhaseRunner> logger)
+    CommandSandbox sandbox, ILogger<PhaseRunner> logger)
 {
     private readonly ScopeGovernor _governor = new(options.ProtectedPaths, options.DeletionApprovalLines);
 
@@ -45,6 +46,12 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
             if (await TargetRepository.ProblemAsync(repo) is { } problem)
             {
                 await ledger.FinishAsync(claim, PhaseState.Failed, ReasonCodes.NoRepository, null, problem, work.Token);
+                return;
+            }
+            // Before any model call: tests that may not run unsandboxed would fail every attempt.
+            if (!string.IsNullOrWhiteSpace(phase.TestCommand) && sandbox.Refusal is { } refusal)
+            {
+                await ledger.FinishAsync(claim, PhaseState.Failed, ReasonCodes.SandboxUnavailable, null, refusal, work.Token);
                 return;
             }
             workspace = new RunWorkspace(repo!, options.WorktreeRoot, run.Id);
@@ -221,12 +228,12 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
             var remaining = options.PhaseTimeout - clock.Elapsed;
             var timeout = remaining < options.TestTimeout ? remaining : options.TestTimeout;
             if (timeout <= TimeSpan.Zero) return AttemptOutcome.Fail(ReasonCodes.Timeout, "The phase ran out of wall-clock time.", terminal: true);
-            tests = await TestCommandRunner.RunAsync(phase.TestCommand, worktree.Path, timeout, options.TestOutputMaxChars, ct,
-                RunWorkspace.TestGroupRecord(worktree.Path));
+            using (var command = sandbox.Prepare(phase.TestCommand, worktree.Path))
+                tests = await TestCommandRunner.RunAsync(command, timeout, options.TestOutputMaxChars, ct, RunWorkspace.TestGroupRecord(worktree.Path));
             await ledger.RecordTestsAsync(claim, number, tests, ct);
             if (!tests.Passed)
                 return AttemptOutcome.Fail(tests.TimedOut ? ReasonCodes.Timeout : ReasonCodes.CiFailed,
-                    $"`{phase.TestCommand}` {(tests.TimedOut ? "timed out" : $"exited with {tests.ExitCode}")}:\n{tests.Output}")
+                    $"`{phase.TestCommand}` {(tests.TimedOut ? "timed out" : tests.OutputCutOff ? "was stopped at the output limit" : $"exited with {tests.ExitCode}")}:\n{tests.Output}")
                     with { Diff = diff.Text, TestOutput = tests.Output, TestExitCode = tests.ExitCode };
         }
 

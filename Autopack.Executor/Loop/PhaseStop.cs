@@ -32,4 +32,6 @@ public static class ReasonCodes
     public const string KillSwitch = "KILL_SWITCH";
     /// <summary>The executor itself failed (database, worktree, an unexpected exception); requeued with backoff, bounded.</summary>
     public const string ExecutorError = "EXECUTOR_ERROR";
+    /// <summary>AUTOPACK_SANDBOX=required and bubblewrap cannot run here: the test command is never run unsandboxed.</summary>
+    public const string SandboxUnavailable = "SANDBOX_UNAVAILABLE";
 }

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Text;
+using Autopack.Executor.Sandbox;
 
 namespace Autopack.Executor.Testing;
 
-public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration)
+public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration, bool OutputCutOff = false)
 {
-    public bool Passed => ExitCode == 0 && !TimedOut;
+    public bool Passed => ExitCode == 0 && !TimedOut && !OutputCutOff;
 
     /// <summary>The last <paramref name="lines"/> lines of the output, at most <paramref name="maxChars"/> characters (the end holds the failure).</summary>
     public string Tail(int lines, int maxChars)
@@ -17,59 +17,74 @@ public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, Tim
 }
 
 /// <summary>
-/// Runs the phase's test command (<c>sh -c</c>) in the worktree with a timeout, in its own process group
-/// (<c>setsid</c>). Output (stdout and stderr interleaved) is kept as head + tail within a character budget, since
-/// the end of a test log usually holds the failure. When the command ends, times out or is stopped, the whole group
-/// is killed (background processes it left too); <paramref name="groupRecord"/> names the group while it runs.
+/// Runs the phase's test command (prepared by <see cref="CommandSandbox"/>) with a timeout, in its own process group
+/// (<c>setsid</c>). Output (stdout and stderr interleaved) is kept as head + tail within a character budget, since the
+/// end of a test log usually holds the failure; past the sandbox's output limit the command is stopped. When the command
+/// ends, times out, floods or is stopped, the whole group is killed (background processes it left too; under bubblewrap
+/// the PID namespace takes every child with it anyway); <c>groupRecord</c> names the group while it runs, so an
+/// executor that replaces a killed one can kill its leftovers.
 /// </summary>
 public static class TestCommandRunner
 {
+    /// <summary>Once the command exited, how long its output may still drain (a background child may hold the pipe).</summary>
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>Unsandboxed, with the inherited environment (the runner's own tests).</summary>
     public static async Task<TestResult> RunAsync(string command, string workingDirectory, TimeSpan timeout, int maxOutputChars, CancellationToken ct,
         string? groupRecord = null)
     {
-        // setsid: not a group leader when started, so it execs sh in place: the pid is the new group's id.
-        var psi = new ProcessStartInfo("setsid") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("/bin/sh");
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(command);
-        var output = new StringBuilder();
+        using var plain = SandboxedCommand.Plain(command, workingDirectory);
+        return await RunAsync(plain, timeout, maxOutputChars, ct, groupRecord);
+    }
+
+    public static async Task<TestResult> RunAsync(SandboxedCommand command, TimeSpan timeout, int maxOutputChars, CancellationToken ct,
+        string? groupRecord = null)
+    {
+        var capture = new OutputCapture(maxOutputChars, command.MaxOutputBytes);
         var started = Stopwatch.StartNew();
-        using var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        // The shell's own exit, not the end of its output: a background process it left would keep the pipes open.
-        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        p.Exited += (_, _) => exited.TrySetResult();
-        void Append(string? line) { if (line is null) return; lock (output) output.Append(line).Append('\n'); }
-        p.OutputDataReceived += (_, e) => Append(e.Data);
-        p.ErrorDataReceived += (_, e) => Append(e.Data);
+        // setsid: not a group leader when started, so it execs the command in place: the pid is the new group's id.
+        var psi = command.StartInfo;
+        if (psi.FileName != "setsid")
+        {
+            psi.ArgumentList.Insert(0, psi.FileName);
+            psi.FileName = "setsid";
+        }
+        using var p = new Process { StartInfo = psi };
         p.Start();
         var group = p.Id;
         if (groupRecord is not null) ProcessGroup.Record(groupRecord, group);
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeoutCts.CancelAfter(timeout);
-        var timedOut = false;
         try
         {
-            await exited.Task.WaitAsync(timeoutCts.Token);
+            var readers = Task.WhenAll(capture.ReadAsync(p.StandardOutput.BaseStream), capture.ReadAsync(p.StandardError.BaseStream));
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(timeout);
+            // The shell's own exit, not the end of its output: a background process it left would keep the pipes open.
+            var exited = p.WaitForExitAsync(CancellationToken.None);
+            var stopped = Task.Delay(Timeout.Infinite, limit.Token);
+            var first = await Task.WhenAny(exited, capture.Flooded, stopped);
+            var timedOut = false;
+            var cutOff = false;
             ProcessGroup.KillGroup(group); // what it left in the background dies with it
-            p.WaitForExit(); // drains the async output readers
-        }
-        catch (OperationCanceledException)
-        {
-            ProcessGroup.KillGroup(group);
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            if (ct.IsCancellationRequested) throw;
-            timedOut = true;
+            if (first != exited)
+            {
+                try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                cutOff = first == capture.Flooded;
+                timedOut = !cutOff;
+                await exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            }
+            try { await readers.WaitAsync(DrainGrace, CancellationToken.None); }
+            catch (TimeoutException) { } // a leftover background process still holds the pipe: report what was read
+            var text = capture.Text();
+            if (timedOut) text += $"\n[autopack] test command timed out after {timeout.TotalSeconds:0}s and was killed\n";
+            if (cutOff) text += $"\n[autopack] test command printed more than {command.MaxOutputBytes >> 20} MiB and was stopped (output limit)\n";
+            int? exitCode = timedOut || cutOff ? null : p.ExitCode;
+            return new TestResult(exitCode, text, timedOut, started.Elapsed, cutOff);
         }
         finally
         {
             if (groupRecord is not null) ProcessGroup.Forget(groupRecord);
         }
-        string text;
-        lock (output) text = output.ToString();
-        if (timedOut) text += $"\n[autopack] test command timed out after {timeout.TotalSeconds:0}s and was killed\n";
-        return new TestResult(timedOut ? null : p.ExitCode, Truncate(text, maxOutputChars), timedOut, started.Elapsed);
     }
 
     public static string Truncate(string text, int max)

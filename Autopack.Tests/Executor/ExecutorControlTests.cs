@@ -175,7 +175,9 @@ public class ExecutorControlTests(ITestOutputHelper output)
     [Fact]
     public async Task Shutdown_releases_the_current_phase_and_another_executor_finishes_it()
     {
-        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix));
+        // Unsandboxed: the test command keeps a file outside its worktree between runs (HostileCodeTests cover the sandbox).
+        await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix),
+            tune: o => o with { Sandbox = o.Sandbox with { Mode = Autopack.Executor.Sandbox.SandboxMode.Off } });
         // The first test run sleeps (the executor is stopped during it); the next one is quick.
         var slow = Path.Combine(h.Repo.Path, "first-run");
         await h.SeedAsync("run-term", new PhaseSpec("P1", "T1", ["greet.sh"], MaxAttempts: 1,

@@ -39,7 +39,9 @@ public class ExecutorProcessTests
                 new("P1", "T1", ["greet.sh"], TestCommand: $"if [ ! -e {marker} ]; then touch {marker}; sleep 41.25; fi; sh test.sh"),
                 new("P2", "T2", ["notes/todo.txt"], TestCommand: "grep -q TWO notes/todo.txt")]);
 
-        await using var a = ExecutorProcess.Start(ExecutorProcess.Environment(db, models, "executor-a"), "executor-a");
+        var envA = ExecutorProcess.Environment(db, models, "executor-a");
+        envA["AUTOPACK_SANDBOX"] = "off"; // the test command signals through a file outside its worktree (HostileCodeTests cover the sandbox)
+        await using var a = ExecutorProcess.Start(envA, "executor-a");
         await WaitAsync(() => File.Exists(marker), Long, "executor A to reach P1's tests", a);
         a.KillHard();
         await a.WaitForExitAsync(TimeSpan.FromSeconds(10));
