@@ -99,6 +99,9 @@ public static class ComposePublisher
             if (project.Name == "executor") sb.AppendLine("      TARGET_REPO_PATH: /repos/target");
             sb.AppendLine("    secrets: [database_url, autopack_api_key, jwt_private_key, jwt_public_key" + (project.UsesQdrant ? ", qdrant_api_key" : "") + "]");
             if (project.Name == "executor") sb.AppendLine("    volumes:\n      - worktrees:/app/.autopack\n      - ${AUTOPACK_TARGET_REPO:-./target-repo}:/repos/target");
+            // The test sandbox (bubblewrap) needs user namespaces and an unmasked /proc, which Docker's default seccomp and
+            // AppArmor profiles refuse; no privilege, capability or Docker socket is added (docs/executor.md, Sandbox).
+            if (project.Name == "executor") sb.AppendLine("    security_opt: [\"seccomp=unconfined\", \"apparmor=unconfined\", \"systempaths=unconfined\"]");
             sb.AppendLine("    depends_on:");
             sb.AppendLine("      migrate: { condition: service_completed_successfully }");
             foreach (var w in project.WaitsFor) sb.AppendLine($"      {w}: {{ condition: service_healthy }}");

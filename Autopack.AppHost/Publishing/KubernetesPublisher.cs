@@ -153,10 +153,10 @@ public static class KubernetesPublisher
                   template:
                     metadata: { labels: { app: {{project.Name}} } }
                     spec:
-                      securityContext: { runAsNonRoot: true }
+                      securityContext: { runAsNonRoot: true }{{(project.Name == "executor" ? "\n      hostUsers: false" : "")}}
                       containers:
                         - name: {{project.Name}}
-                          image: {{Image(project.Name)}}
+                          image: {{Image(project.Name)}}{{(project.Name == "executor" ? SandboxSecurityContext : "")}}
                           ports: [{ containerPort: 8080 }]
                           env:
                 {{Env(project.Name, qdrant)}}{{services}}
@@ -197,6 +197,21 @@ public static class KubernetesPublisher
         files["kustomization.yaml"] = header + Kustomization(files.Keys.Where(f => f != "01-secrets.yaml" && f != "kustomization.yaml").Order());
         return files;
     }
+
+    /// <summary>
+    /// The executor's test sandbox (bubblewrap) needs user namespaces and an unmasked /proc: unconfined seccomp and
+    /// AppArmor, <c>procMount: Unmasked</c> with the pod in its own user namespace; still non-root, no capability,
+    /// no privilege escalation (docs/executor.md, Sandbox).
+    /// </summary>
+    private const string SandboxSecurityContext = """
+
+                  securityContext:
+                    allowPrivilegeEscalation: false
+                    capabilities: { drop: ["ALL"] }
+                    seccompProfile: { type: Unconfined }
+                    appArmorProfile: { type: Unconfined }
+                    procMount: Unmasked
+        """;
 
     private static string Env(string component, bool withQdrant)
     {

@@ -130,6 +130,29 @@ public class ProductionProfileTests
     }
 
     [Fact]
+    public void The_executor_may_run_its_test_sandbox_without_privilege_in_both_outputs()
+    {
+        // bubblewrap needs user namespaces and an unmasked /proc: unconfined seccomp and AppArmor, never privileged.
+        var executor = (YamlMappingNode)ComposeServices()["executor"];
+        var options = ((YamlSequenceNode)executor["security_opt"]).Select(o => o.ToString()).ToList();
+        Assert.Equal(["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"], options);
+        Assert.False(Has(executor, "privileged") || Has(executor, "cap_add"));
+        foreach (var other in AutopackServices.Where(s => s != "executor"))
+            Assert.False(Has(ComposeServices()[other], "security_opt"), $"{other} has no sandbox and keeps Docker's default profiles");
+
+        var deployment = KubernetesDocuments().Single(d => d["kind"].ToString() == "Deployment" && d["metadata"]["name"].ToString() == "executor");
+        var pod = PodSpec(deployment);
+        Assert.Equal("false", pod["hostUsers"].ToString());
+        var context = (YamlMappingNode)((YamlSequenceNode)pod["containers"])[0]["securityContext"];
+        Assert.Equal("Unconfined", context["seccompProfile"]["type"].ToString());
+        Assert.Equal("Unconfined", context["appArmorProfile"]["type"].ToString());
+        Assert.Equal("Unmasked", context["procMount"].ToString());
+        Assert.Equal("false", context["allowPrivilegeEscalation"].ToString());
+        Assert.Equal("ALL", ((YamlSequenceNode)context["capabilities"]["drop"])[0].ToString());
+        Assert.False(context.Children.ContainsKey("privileged"));
+    }
+
+    [Fact]
     public void Kubernetes_is_reached_only_through_the_tls_ingress_and_backs_up_nightly_with_the_compose_script()
     {
         var docs = KubernetesDocuments();
