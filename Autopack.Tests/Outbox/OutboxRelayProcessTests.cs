@@ -40,6 +40,18 @@ public class OutboxRelayProcessTests
         return ServiceProcess.Start("Autopack.OutboxWorker", env);
     }
 
+    /// <summary>
+    /// Starts a worker and waits until its relay runs. Start-up takes seconds on an idle machine and over 40 s at a load
+    /// average of 60; it is no part of what these tests time, so it gets its own, generous wait.
+    /// </summary>
+    private static async Task<ServiceProcess> StartedWorkerAsync(TestDatabase db, WebhookReceiver receiver, Dictionary<string, string?>? extra = null)
+    {
+        var worker = StartWorker(db, receiver, extra);
+        if (await worker.WaitForOutputAsync("started (lease", TimeSpan.FromSeconds(90))) return worker;
+        await worker.DisposeAsync(); // never leave a worker behind a failed test
+        throw new TimeoutException("worker start-up\n" + worker.Output);
+    }
+
     /// <summary>Polls <paramref name="condition"/>; on timeout the message carries the workers' last log lines (the timeline).</summary>
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, params ServiceProcess[] workers)
     {
@@ -67,6 +79,7 @@ public class OutboxRelayProcessTests
         await SeedAsync(db, 60);
         await using var a = StartWorker(db, receiver);
         await using var b = StartWorker(db, receiver);
+        await Task.WhenAll(a.WaitForOutputAsync("started (lease", TimeSpan.FromSeconds(90)), b.WaitForOutputAsync("started (lease", TimeSpan.FromSeconds(90)));
         await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 60, TimeSpan.FromSeconds(40), "all delivered", a, b);
 
         Assert.Equal(60, receiver.Accepted.Select(d => d.Key).Distinct().Count());
@@ -81,16 +94,18 @@ public class OutboxRelayProcessTests
     /// <summary>A worker that leads before any message exists; its webhook URL carries <c>?from=</c><paramref name="name"/>.</summary>
     private static async Task<ServiceProcess> StartLeaderAsync(TestDatabase db, WebhookReceiver receiver, string name)
     {
-        var worker = StartWorker(db, receiver, new() { ["AUTOPACK_WEBHOOK_URLS"] = $"{receiver.Url}?from={name}" });
-        await WaitUntilAsync(async () => await LeaseHolderAsync(db) is { } h && h.Contains($":{worker.Id}:"), TimeSpan.FromSeconds(60), name + " leads");
+        var worker = await StartedWorkerAsync(db, receiver, new() { ["AUTOPACK_WEBHOOK_URLS"] = $"{receiver.Url}?from={name}" });
+        try { await WaitUntilAsync(async () => await LeaseHolderAsync(db) is { } h && h.Contains($":{worker.Id}:"), TimeSpan.FromSeconds(30), name + " leads", worker); }
+        catch { await worker.DisposeAsync(); throw; }
         return worker;
     }
 
     private static async Task<ServiceProcess> StartStandbyAsync(TestDatabase db, WebhookReceiver receiver, string name)
     {
-        var worker = StartWorker(db, receiver, new() { ["AUTOPACK_WEBHOOK_URLS"] = $"{receiver.Url}?from={name}" });
-        if (!await worker.WaitForOutputAsync("is standby", TimeSpan.FromSeconds(60))) throw new TimeoutException(name + " standing by\n" + worker.Output);
-        return worker;
+        var worker = await StartedWorkerAsync(db, receiver, new() { ["AUTOPACK_WEBHOOK_URLS"] = $"{receiver.Url}?from={name}" });
+        if (await worker.WaitForOutputAsync("is standby", TimeSpan.FromSeconds(30))) return worker;
+        await worker.DisposeAsync();
+        throw new TimeoutException(name + " standing by\n" + worker.Output);
     }
 
     private static async Task<string?> LeaseHolderAsync(TestDatabase db)
@@ -173,7 +188,7 @@ public class OutboxRelayProcessTests
             }
             await ctx.SaveChangesAsync();
         }
-        await using var worker = StartWorker(db, receiver, new() { ["AUTOPACK_OUTBOX_PARALLELISM"] = "4", ["AUTOPACK_OUTBOX_BATCH_SIZE"] = "30" });
+        await using var worker = await StartedWorkerAsync(db, receiver, new() { ["AUTOPACK_OUTBOX_PARALLELISM"] = "4", ["AUTOPACK_OUTBOX_BATCH_SIZE"] = "30" });
         await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 60, TimeSpan.FromSeconds(40), "all delivered");
 
         Assert.InRange(receiver.MaxInFlight, 2, 3); // one send per run at a time, three runs
@@ -193,13 +208,13 @@ public class OutboxRelayProcessTests
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Delay = TimeSpan.FromMilliseconds(15);
         // The standby must be running before the kill: its own start-up (seconds on a loaded machine) is no part of a takeover.
-        var a = await StartLeaderAsync(db, receiver, "a");
+        await using var a = await StartLeaderAsync(db, receiver, "a");
         await using var b = await StartStandbyAsync(db, receiver, "b");
         await SeedAsync(db, 200);
         await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) >= 5, TimeSpan.FromSeconds(30), "leader started delivering", a);
         var killedAt = DateTime.UtcNow;
         a.Kill();
-        await a.DisposeAsync();
+        await a.WaitForExitAsync(TimeSpan.FromSeconds(10));
         await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 200, TimeSpan.FromSeconds(60), "all delivered after failover");
 
         var keys = receiver.Accepted.Select(d => d.Key).ToList();
@@ -230,7 +245,7 @@ public class OutboxRelayProcessTests
         }
         var brokenFixed = false;
         receiver.Respond = (key, seen) => key == flaky ? (seen < 2 ? 503 : 200) : key == broken && !brokenFixed ? 400 : 200;
-        await using var worker = StartWorker(db, receiver);
+        await using var worker = await StartedWorkerAsync(db, receiver);
         await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 1 && await CountAsync(db, OutboxStatus.Dead) == 1,
             TimeSpan.FromSeconds(30), "one delivered, one dead");
 
@@ -269,7 +284,7 @@ public class OutboxRelayProcessTests
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
         await using var receiver = await WebhookReceiver.StartAsync();
         await SeedAsync(db, 3, OutboxWriter.Telegram);
-        await using var worker = StartWorker(db, receiver);
+        await using var worker = await StartedWorkerAsync(db, receiver);
         await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Skipped) == 3, TimeSpan.FromSeconds(30), "skipped");
         await using var ctx = db.CreateContext();
         Assert.All(await ctx.OutboxMessages.ToListAsync(), m => Assert.Contains("TELEGRAM_BOT_TOKEN", m.LastError));
