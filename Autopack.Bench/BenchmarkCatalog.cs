@@ -16,5 +16,5 @@ public interface IBenchmark
 public static class BenchmarkCatalog
 {
     public static readonly IReadOnlyList<IBenchmark> All =
-        [new ApiBenchmark(), new ClaimBenchmark(), new OutboxBenchmark(), new SseBenchmark(), new MemoryBenchmark(), new SandboxBenchmark()];
+        [new ApiBenchmark(), new ClaimBenchmark(), new OutboxBenchmark(), new SseBenchmark(), new MemoryBenchmark(), new SandboxBenchmark(), new PhaseBenchmark()];
 }

@@ -118,9 +118,8 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
                     return;
                 }
                 await ledger.BackToExecutingAsync(claim, work.Token);
+                // The worktree stays: the next attempt's PrepareAsync resets and cleans it; it is removed once, below.
                 feedback = $"{outcome.Reason}: {outcome.Feedback}";
-                await workspace.RemoveWorktreeAsync(worktree.Path);
-                worktree = null;
             }
         }
         catch (PhaseStopException stop)

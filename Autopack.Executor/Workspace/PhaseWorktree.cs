@@ -6,10 +6,17 @@ public sealed class PhaseWorktree(RunWorkspace workspace, string path, string ba
     public string Path { get; } = path;
     public string BaseCommit { get; } = baseCommit;
 
-    /// <summary>Everything the attempt changed, new files included (they are staged for the diff; the commit follows anyway).</summary>
+    private bool _staged;
+
+    /// <summary>
+    /// Everything the attempt changed, new files included. They are staged for the diff, and the commit that follows
+    /// (the quality gate's last step, nothing writes to the worktree in between) takes that index as it is: a second
+    /// <c>add -A</c> would walk every file of a large repository again.
+    /// </summary>
     public async Task<string> DiffAsync()
     {
         await Git.RequireAsync(Path, "add", "-A");
+        _staged = true;
         return (await Git.RunAsync(Path, ["diff", "--cached", "HEAD"])).Stdout;
     }
 
@@ -20,7 +27,7 @@ public sealed class PhaseWorktree(RunWorkspace workspace, string path, string ba
     /// </summary>
     public async Task<string> CommitAndLandAsync(string runId, string phaseId, string title, string body, CancellationToken ct)
     {
-        await Git.RequireAsync(Path, "add", "-A");
+        if (!_staged) await Git.RequireAsync(Path, "add", "-A");
         var message = $"{title}\n\n{body.Trim()}\n\n{RunWorkspace.Trailer(runId, phaseId)}\n";
         var commit = await Git.RunAsync(Path, ["commit", "--allow-empty", "--no-verify", "-F", "-"], message, ct);
         if (!commit.Ok) throw new GitException("git commit failed: " + commit.Output);
