@@ -12,26 +12,31 @@ public sealed class KillSwitchReader(IAutopackDbFactory dbFactory, TimeProvider 
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private IReadOnlyDictionary<string, bool>? _cached;
-    private DateTimeOffset _readAt;
+    // One immutable snapshot, read once per call: Invalidate() may null the field on another thread
+    // between a check and a use (a CI run caught exactly that as an ArgumentNullException).
+    private volatile Snapshot? _cached;
+
+    private sealed record Snapshot(IReadOnlyDictionary<string, bool> Switches, DateTimeOffset ReadAt);
 
     public async Task<IReadOnlyDictionary<string, bool>> GetAllAsync(CancellationToken ct = default)
     {
-        if (_cached is not null && time.GetUtcNow() - _readAt < MaxAge) return _cached;
+        if (Fresh(_cached) is { } hit) return hit;
         await _gate.WaitAsync(ct);
         try
         {
-            if (_cached is not null && time.GetUtcNow() - _readAt < MaxAge) return _cached;
+            if (Fresh(_cached) is { } again) return again;
             await using var db = dbFactory.Create();
             var stored = await db.KillSwitches.AsNoTracking().ToDictionaryAsync(k => k.Name, k => k.Enabled, ct);
             var all = KillSwitchNames.All.ToDictionary(n => n, n => stored.GetValueOrDefault(n));
             foreach (var (name, enabled) in stored) all.TryAdd(name, enabled);
-            _cached = all;
-            _readAt = time.GetUtcNow();
+            _cached = new Snapshot(all, time.GetUtcNow());
             return all;
         }
         finally { _gate.Release(); }
     }
+
+    private IReadOnlyDictionary<string, bool>? Fresh(Snapshot? snapshot) =>
+        snapshot is not null && time.GetUtcNow() - snapshot.ReadAt < MaxAge ? snapshot.Switches : null;
 
     /// <summary>True when <paramref name="name"/> or <c>disable_all</c> is on.</summary>
     public async Task<bool> IsEngagedAsync(string name, CancellationToken ct = default)
