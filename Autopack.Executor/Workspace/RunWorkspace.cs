@@ -62,11 +62,14 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
         Testing.ProcessGroup.KillLeftovers(TestGroupRecord(path), path);
         var tip = await TipAsync();
         if (await TryResetAsync(path, tip)) return new PhaseWorktree(this, path, tip);
-        await RemoveWorktreeAsync(path);
-        Directory.CreateDirectory(RunFolder);
-        // Force twice: a worktree that a killed executor left locked ("initializing", mid `worktree add`) is replaced
-        // too; a single --force refuses it, and every later attempt of the phase would fail the same way.
-        await Git.RequireAsync(RepoPath, "worktree", "add", "--detach", "--force", "--force", path, tip);
+        using (await LockWorktreesAsync())
+        {
+            await RemoveWorktreeLockedAsync(path);
+            Directory.CreateDirectory(RunFolder);
+            // Force twice: a worktree that a killed executor left locked ("initializing", mid `worktree add`) is replaced
+            // too; a single --force refuses it, and every later attempt of the phase would fail the same way.
+            await Git.RequireAsync(RepoPath, "worktree", "add", "--detach", "--force", "--force", path, tip);
+        }
         return new PhaseWorktree(this, path, tip);
     }
 
@@ -88,6 +91,12 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
 
     private async Task<string> CommonDirAsync() =>
         _commonDir ??= await Git.RequireAsync(RepoPath, "rev-parse", "--path-format=absolute", "--git-common-dir");
+
+    /// <summary>How long a phase waits for other phases' and executors' worktree adds on the same repository.</summary>
+    public static readonly TimeSpan WorktreeLockTimeout = TimeSpan.FromMinutes(5);
+
+    private async Task<WorktreeAdminLock> LockWorktreesAsync() =>
+        await WorktreeAdminLock.AcquireAsync(await CommonDirAsync(), WorktreeLockTimeout);
 
     /// <summary>
     /// Removes the run branch and the run's worktree folder when no phase commit of the run is on the branch (the run
@@ -113,6 +122,12 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
     public static string TestGroupRecord(string worktreePath) => worktreePath.TrimEnd('/') + ".test-pgid";
 
     public async Task RemoveWorktreeAsync(string path)
+    {
+        if (!Directory.Exists(path) && !File.Exists(TestGroupRecord(path))) return;
+        using (await LockWorktreesAsync()) await RemoveWorktreeLockedAsync(path);
+    }
+
+    private async Task RemoveWorktreeLockedAsync(string path)
     {
         // A test command of an executor killed mid-run may still work in it: kill those before reusing the folder.
         Testing.ProcessGroup.KillLeftovers(TestGroupRecord(path), path);

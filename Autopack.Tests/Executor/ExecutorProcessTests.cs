@@ -124,10 +124,9 @@ public class ExecutorProcessTests
                     claims.Add(Get("claimed_by")!);
                     break;
                 case ("FAILED", _):
-                    // LEASE_EXPIRED: the holder stalled past its lease. EXECUTOR_ERROR: the holder hit a transient error and
-                    // requeued the phase with backoff (seen: two executors' concurrent `git worktree add` in one repository,
-                    // "failed to read .git/worktrees/F3/commondir"). Either way the holding ends and another claim follows.
-                    Assert.True(Get("failure_reason") is "LEASE_EXPIRED" or "EXECUTOR_ERROR", $"{e.PhaseId} failed otherwise: {e.Payload}");
+                    // Only a stalled holder's expired lease ends a holding here. An EXECUTOR_ERROR requeue is a defect this
+                    // test has found twice (two executors' unserialized `git worktree add`; a kill-switch cache race).
+                    Assert.True(Get("failure_reason") is "LEASE_EXPIRED", $"{e.PhaseId} failed otherwise: {e.Payload}");
                     holders.Remove(e.PhaseId!);
                     leasesLost++;
                     break;
