@@ -41,6 +41,35 @@ public class RunPlanSandboxTests
         Assert.Equal(["P1", "P3"], await ctx.Phases.Where(p => p.SandboxNetwork).OrderBy(p => p.PhaseId).Select(p => p.PhaseId).ToListAsync());
     }
 
+    [Fact]
+    public async Task The_openapi_document_declares_sandbox_network_on_the_run_plan_and_its_phases()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db);
+        using var doc = JsonDocument.Parse(await api.Anonymous().GetStringAsync("/openapi/v1.json"));
+        var root = doc.RootElement;
+        var plan = Resolve(root, root.GetProperty("paths").GetProperty("/runs").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        var phase = Resolve(root, Resolve(root, plan.GetProperty("properties").GetProperty("phases")).GetProperty("items"));
+        foreach (var sandbox in new[] { plan, phase }.Select(s => Resolve(root, s.GetProperty("properties").GetProperty("sandbox"))))
+        {
+            var network = Resolve(root, sandbox.GetProperty("properties").GetProperty("network"));
+            Assert.Contains("boolean", network.GetProperty("type").ToString());
+        }
+    }
+
+    /// <summary>The schema behind <c>$ref</c>s and a nullable's <c>oneOf</c>/<c>anyOf</c> (its non-null branch).</summary>
+    private static JsonElement Resolve(JsonElement root, JsonElement schema)
+    {
+        while (true)
+        {
+            if (schema.TryGetProperty("$ref", out var r)) schema = r.GetString()!.Split('/')[1..].Aggregate(root, (e, n) => e.GetProperty(n));
+            else if (schema.TryGetProperty("oneOf", out var o) || schema.TryGetProperty("anyOf", out o))
+                schema = o.EnumerateArray().First(x => !(x.TryGetProperty("type", out var t) && t.ToString() == "null"));
+            else return schema;
+        }
+    }
+
     private static bool Network(JsonElement e) => e.GetProperty("sandbox").GetProperty("network").GetBoolean();
 
     /// <summary>The phase object of <see cref="RunPlans.Simple"/> with a <c>sandbox</c> member.</summary>
