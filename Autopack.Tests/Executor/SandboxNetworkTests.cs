@@ -44,7 +44,7 @@ public class SandboxNetworkTests(ITestOutputHelper output)
     public async Task An_executor_that_denies_the_network_refuses_a_phase_whose_plan_allows_it_before_any_model_call()
     {
         await using var h = await ExecutorHarness.CreateAsync(output: output, answer: r => r.Role == "auditor" ? ModelScript.Approve : new ScriptedAnswer(ModelScript.GreetFix),
-            tune: o => o with { Sandbox = new SandboxOptions { Network = SandboxNetworkPolicy.Deny } });
+            tune: o => o with { Sandbox = new SandboxOptions { Mode = SandboxMode.Required, Network = SandboxNetworkPolicy.Deny } });
         await CreateRunAsync(h, "wants-net", runSandbox: new { network = true });
         h.Start();
 
