@@ -19,6 +19,20 @@ describe('Runs page', () => {
     expect(calls[0].url).toBe('/api/runs?page_size=50');
   });
 
+  it('shows "network allowed" on the runs whose plan allows the network', async () => {
+    const summary = (run_id: string, network: boolean) => ({
+      run_id, name: run_id, state: 'QUEUED', repo_path: null, branch: null, token_cap: 100, tokens_used: 0, max_phases: 25, max_duration_minutes: 120,
+      sandbox: { network }, pause_reason: null, failure_reason: null, created_at: '2026-12-01T00:00:00Z', started_at: null, completed_at: null,
+      progress: { total: 1, completed: 0, failed: 0, executing: 0, queued: 1, percent: 0 },
+    });
+    fakeApi.handler = () => ({ status: 200, body: { items: [summary('restore', true), summary('offline', false)], total: 2, page: 1, page_size: 50 } });
+    render(<Runs />);
+    const row = (name: string) => screen.getByRole('link', { name }).closest('tr')!;
+    await screen.findByRole('link', { name: 'restore' });
+    expect(row('restore').textContent).toContain('network allowed');
+    expect(row('offline').textContent).not.toContain('network allowed');
+  });
+
   it('shows the API error with its code and a retry', async () => {
     fakeApi.handler = () => ({ status: 503, body: { status: 503, code: 'database_unavailable', detail: 'The database cannot be reached.' } });
     render(<Runs />);
