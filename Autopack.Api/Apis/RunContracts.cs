@@ -6,15 +6,18 @@ namespace Autopack.Api.Apis;
 
 public sealed record CreateRunRequest(
     string? RunId, string? Name, string? RepoPath, long? TokenCap, int? MaxPhases, int? MaxDurationMinutes,
-    List<TierRequest>? Tiers, List<PhaseRequest>? Phases);
+    List<TierRequest>? Tiers, List<PhaseRequest>? Phases, SandboxRequest? Sandbox = null);
 
 public sealed record TierRequest(string? TierId, string? Name, string? Description);
 
 public sealed record PhaseRequest(
     string? PhaseId, string? TierId, string? Name, string? Description, string? Complexity,
-    ScopeRequest? Scope, string? TestCommand, int? MaxAttempts);
+    ScopeRequest? Scope, string? TestCommand, int? MaxAttempts, SandboxRequest? Sandbox = null);
 
 public sealed record ScopeRequest(List<string>? Paths, List<string>? ReadOnlyContext);
+
+/// <summary>What the test command's sandbox may do; on a phase, a member left out takes the run's value.</summary>
+public sealed record SandboxRequest(bool? Network);
 
 public sealed record ResumeRunRequest(long? TokenCap);
 
@@ -24,24 +27,28 @@ public sealed record TierDto(string TierId, string Name, string Description, int
 
 public sealed record ScopeDto(IReadOnlyList<string> Paths, IReadOnlyList<string> ReadOnlyContext);
 
+/// <summary>The run plan's sandbox settings: <c>network</c> true when the test command may use the host's network.</summary>
+public sealed record SandboxDto(bool Network);
+
 public sealed record PhaseDto(
     string PhaseId, string TierId, string Name, string Description, int Index, string State, string Complexity, ScopeDto Scope,
-    string? TestCommand, int Attempts, int MaxAttempts, string? FailureReason, string? StatusReason, long TokensUsed,
+    string? TestCommand, SandboxDto Sandbox, int Attempts, int MaxAttempts, string? FailureReason, string? StatusReason, long TokensUsed,
     string? CommitSha, string? ClaimedBy, DateTime? StartedAt, DateTime? CompletedAt)
 {
     public static PhaseDto From(Phase p) => new(p.PhaseId, p.TierId, p.Name, p.Description, p.Index, EnumNames.ToWire(p.State),
-        EnumNames.ToWire(p.Complexity).ToLowerInvariant(), new ScopeDto(p.ScopePaths, p.ReadOnlyContext), p.TestCommand, p.Attempts,
+        EnumNames.ToWire(p.Complexity).ToLowerInvariant(), new ScopeDto(p.ScopePaths, p.ReadOnlyContext), p.TestCommand,
+        new SandboxDto(p.SandboxNetwork), p.Attempts,
         p.MaxAttempts, p.FailureReason, p.StatusReason, p.TokensUsed, p.CommitSha, p.ClaimedBy, p.StartedAt, p.CompletedAt);
 }
 
 public sealed record RunDto(
     string RunId, string Name, string State, string? RepoPath, string? Branch, long TokenCap, long TokensUsed, int MaxPhases,
-    int MaxDurationMinutes, string? PauseReason, string? FailureReason, DateTime CreatedAt, DateTime? StartedAt, DateTime? CompletedAt,
+    int MaxDurationMinutes, SandboxDto Sandbox, string? PauseReason, string? FailureReason, DateTime CreatedAt, DateTime? StartedAt, DateTime? CompletedAt,
     ProgressDto Progress, IReadOnlyList<TierDto>? Tiers, IReadOnlyList<PhaseDto>? Phases)
 {
     public static RunDto From(Run r, IReadOnlyCollection<PhaseState> phaseStates, IEnumerable<Tier>? tiers = null, IEnumerable<Phase>? phases = null) =>
         new(r.Id, r.Name, EnumNames.ToWire(r.State), r.RepoPath, r.Branch, r.TokenCap, r.TokensUsed, r.MaxPhases, r.MaxDurationMinutes,
-            r.PauseReason, r.FailureReason, r.CreatedAt, r.StartedAt, r.CompletedAt, ProgressOf(phaseStates),
+            new SandboxDto(r.SandboxNetwork), r.PauseReason, r.FailureReason, r.CreatedAt, r.StartedAt, r.CompletedAt, ProgressOf(phaseStates),
             tiers?.OrderBy(t => t.Index).Select(t => new TierDto(t.TierId, t.Name, t.Description, t.Index)).ToList(),
             phases?.OrderBy(p => p.TierIndex).ThenBy(p => p.Index).Select(PhaseDto.From).ToList());
 

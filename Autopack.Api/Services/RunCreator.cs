@@ -69,6 +69,7 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOption
             TokenCap = r.TokenCap ?? RunCaps.DefaultTokenCap,
             MaxPhases = r.MaxPhases ?? RunCaps.DefaultMaxPhases,
             MaxDurationMinutes = r.MaxDurationMinutes ?? RunCaps.DefaultMaxDurationMinutes,
+            SandboxNetwork = r.Sandbox?.Network ?? false,
             IdempotencyKey = idempotencyKey,
             CreatedAt = now,
             UpdatedAt = now,
@@ -82,7 +83,8 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOption
                     Name = p.Name ?? p.PhaseId!, Description = p.Description ?? "",
                     Complexity = p.Complexity is null ? Complexity.Medium : EnumNames.Parse<Complexity>(p.Complexity),
                     ScopePaths = p.Scope?.Paths ?? [], ReadOnlyContext = p.Scope?.ReadOnlyContext ?? [],
-                    TestCommand = p.TestCommand, MaxAttempts = p.MaxAttempts ?? RunCaps.DefaultMaxAttempts, CreatedAt = now, UpdatedAt = now,
+                    TestCommand = p.TestCommand, SandboxNetwork = p.Sandbox?.Network ?? r.Sandbox?.Network ?? false,
+                    MaxAttempts = p.MaxAttempts ?? RunCaps.DefaultMaxAttempts, CreatedAt = now, UpdatedAt = now,
                 };
             }).ToList(),
         };

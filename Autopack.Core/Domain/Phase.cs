@@ -15,6 +15,8 @@ public class Phase
     public List<string> ScopePaths { get; set; } = [];
     public List<string> ReadOnlyContext { get; set; } = [];
     public string? TestCommand { get; set; }
+    /// <summary>The run plan lets this phase's test command use the host's network (its <c>sandbox.network</c>, else the run's).</summary>
+    public bool SandboxNetwork { get; set; }
     public PhaseState State { get; set; } = PhaseState.Queued;
     public int Attempts { get; set; }
     public int MaxAttempts { get; set; } = RunCaps.DefaultMaxAttempts;

@@ -11,6 +11,8 @@ public class Run
     public long TokensUsed { get; set; }
     public int MaxPhases { get; set; } = RunCaps.DefaultMaxPhases;
     public int MaxDurationMinutes { get; set; } = RunCaps.DefaultMaxDurationMinutes;
+    /// <summary>The plan's run-level <c>sandbox.network</c>: the default of its phases (each phase stores its own resolved value).</summary>
+    public bool SandboxNetwork { get; set; }
     public string? PauseReason { get; set; }
     public string? FailureReason { get; set; }
     /// <summary>Client-supplied Idempotency-Key of the create request; unique.</summary>

@@ -132,6 +132,7 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
         {
             run_id = claim.RunId, phase_id = claim.PhaseId, attempt = number, passed = tests.Passed, exit_code = tests.ExitCode,
             timed_out = tests.TimedOut, duration_ms = (long)tests.Duration.TotalMilliseconds, output_tail = tests.Tail(20, 2_000),
+            network = tests.Network,
         }, claim.PhaseId, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -54,6 +54,11 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
                 await ledger.FinishAsync(claim, PhaseState.Failed, ReasonCodes.SandboxUnavailable, null, refusal, work.Token);
                 return;
             }
+            if (!string.IsNullOrWhiteSpace(phase.TestCommand) && sandbox.NetworkRefusal(phase.SandboxNetwork) is { } networkRefusal)
+            {
+                await ledger.FinishAsync(claim, PhaseState.Failed, ReasonCodes.SandboxNetworkDenied, null, networkRefusal, work.Token);
+                return;
+            }
             workspace = new RunWorkspace(repo!, options.WorktreeRoot, run.Id);
             await workspace.EnsureBranchAsync();
             if (run.Branch != workspace.Branch)
@@ -227,7 +232,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
             var remaining = options.PhaseTimeout - clock.Elapsed;
             var timeout = remaining < options.TestTimeout ? remaining : options.TestTimeout;
             if (timeout <= TimeSpan.Zero) return AttemptOutcome.Fail(ReasonCodes.Timeout, "The phase ran out of wall-clock time.", terminal: true);
-            using (var command = sandbox.Prepare(phase.TestCommand, worktree.Path))
+            using (var command = sandbox.Prepare(phase.TestCommand, worktree.Path, phase.SandboxNetwork))
                 tests = await TestCommandRunner.RunAsync(command, timeout, options.TestOutputMaxChars, ct, RunWorkspace.TestGroupRecord(worktree.Path));
             await ledger.RecordTestsAsync(claim, number, tests, ct);
             if (!tests.Passed)

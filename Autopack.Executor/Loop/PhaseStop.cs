@@ -34,4 +34,6 @@ public static class ReasonCodes
     public const string ExecutorError = "EXECUTOR_ERROR";
     /// <summary>AUTOPACK_SANDBOX=required and bubblewrap cannot run here: the test command is never run unsandboxed.</summary>
     public const string SandboxUnavailable = "SANDBOX_UNAVAILABLE";
+    /// <summary>The run plan allows the phase the network and AUTOPACK_SANDBOX_NETWORK=deny refuses it: never run without it.</summary>
+    public const string SandboxNetworkDenied = "SANDBOX_NETWORK_DENIED";
 }

@@ -6,7 +6,8 @@ namespace Autopack.Executor.Sandbox;
 
 /// <summary>
 /// Runs commands on model-written code under bubblewrap: the host read-only, the worktree the only writable path
-/// plus a private /tmp, the state root, HOME and secret mounts hidden, no network, new PID/IPC/UTS/user
+/// plus a private /tmp, the state root, HOME and secret mounts hidden, no network (unless the run plan opts in and
+/// AUTOPACK_SANDBOX_NETWORK does not deny it), new PID/IPC/UTS/user
 /// namespaces (every child dies with the command), no capabilities, an allow-listed environment, and limits on
 /// memory, processes, file size and output. Whether bwrap works here is probed once, at start.
 /// </summary>
@@ -14,10 +15,12 @@ public sealed class CommandSandbox
 {
     private readonly SandboxOptions _options;
     private readonly IReadOnlyList<string> _hidden;
+    private readonly ILogger<CommandSandbox> _logger;
 
     public CommandSandbox(SandboxOptions options, string stateRoot, ILogger<CommandSandbox> logger)
     {
         _options = options;
+        _logger = logger;
         _hidden = HiddenPaths(options, stateRoot);
         var unavailable = options.Mode == SandboxMode.Off ? "AUTOPACK_SANDBOX=off" : Probe(options.BwrapPath);
         Active = unavailable is null;
@@ -27,7 +30,12 @@ public sealed class CommandSandbox
             using var probe = CgroupLimits.TryCreate(options.MemoryBytes, options.MaxProcesses);
             Limits = probe is null ? "rlimits (no writable cgroup)" : "cgroup " + string.Join("+", probe.Controllers);
             logger.LogInformation("Sandbox: bubblewrap (network {Network}, memory {Memory} MiB, {Processes} processes, output {Output} MiB, limits by {Limits}; hidden: {Hidden})",
-                options.Network ? "allowed" : "none", options.MemoryBytes >> 20, options.MaxProcesses, options.MaxOutputBytes >> 20, Limits, string.Join(", ", _hidden));
+                options.Network switch
+                {
+                    SandboxNetworkPolicy.All => "allowed for every command (AUTOPACK_SANDBOX_NETWORK=all)",
+                    SandboxNetworkPolicy.Deny => "none, run plans asking for it refused (AUTOPACK_SANDBOX_NETWORK=deny)",
+                    _ => "none unless the run plan opts in",
+                }, options.MemoryBytes >> 20, options.MaxProcesses, options.MaxOutputBytes >> 20, Limits, string.Join(", ", _hidden));
         }
         else if (options.Mode == SandboxMode.Required)
         {
@@ -54,10 +62,22 @@ public sealed class CommandSandbox
 
     public SandboxOptions Options => _options;
 
-    /// <summary>The command ready to start in <paramref name="worktree"/>; throws when <see cref="Refusal"/> is set.</summary>
+    /// <summary>
+    /// Why a command whose run plan asks for the network must not run here (AUTOPACK_SANDBOX_NETWORK=deny); null when
+    /// it may. Refused rather than run without the network, which would fail later for a reason the plan does not show.
+    /// </summary>
+    public string? NetworkRefusal(bool planAllowsNetwork) => planAllowsNetwork && _options.Network == SandboxNetworkPolicy.Deny
+        ? "The run plan allows this phase the network (sandbox.network) and this executor refuses it (AUTOPACK_SANDBOX_NETWORK=deny); run it on an executor that allows network opt-ins."
+        : null;
+
+    /// <summary>
+    /// The command ready to start in <paramref name="worktree"/>, with the host's network when the run plan allows it
+    /// (<paramref name="network"/>); throws when <see cref="Refusal"/> or <see cref="NetworkRefusal"/> is set.
+    /// </summary>
     public SandboxedCommand Prepare(string command, string worktree, bool network = false)
     {
         if (Refusal is not null) throw new InvalidOperationException(Refusal);
+        if (NetworkRefusal(network) is { } denied) throw new InvalidOperationException(denied);
         worktree = Path.GetFullPath(worktree);
         if (!Active)
         {
@@ -77,7 +97,10 @@ public sealed class CommandSandbox
             psi.ArgumentList.Add("sandbox");
             psi.ArgumentList.Add(_options.BwrapPath);
         }
-        foreach (var arg in BwrapArguments(worktree, network || _options.Network)) psi.ArgumentList.Add(arg);
+        var shareNet = network || _options.Network == SandboxNetworkPolicy.All;
+        var grant = !shareNet ? SandboxedCommand.NoNetwork : network ? "allowed by run plan" : "allowed by AUTOPACK_SANDBOX_NETWORK=all";
+        if (shareNet) _logger.LogInformation("Sandbox: the test command gets the host's network ({Grant})", grant);
+        foreach (var arg in BwrapArguments(worktree, shareNet)) psi.ArgumentList.Add(arg);
         psi.ArgumentList.Add("--");
         foreach (var arg in Rlimits(cgroup)) psi.ArgumentList.Add(arg);
         psi.ArgumentList.Add("/bin/sh");
@@ -85,7 +108,7 @@ public sealed class CommandSandbox
         psi.ArgumentList.Add(command);
         psi.WorkingDirectory = worktree;
         SetEnvironment(psi, "/tmp", "/tmp");
-        return new SandboxedCommand(psi, true, _options.MaxOutputBytes, cgroup);
+        return new SandboxedCommand(psi, true, _options.MaxOutputBytes, cgroup, grant);
     }
 
     private IEnumerable<string> BwrapArguments(string worktree, bool network)

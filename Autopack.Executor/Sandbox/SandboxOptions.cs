@@ -7,8 +7,8 @@ public sealed record SandboxOptions
 {
     public SandboxMode Mode { get; init; } = SandboxMode.Auto;
     public string BwrapPath { get; init; } = "bwrap";
-    /// <summary>Executor-wide network opt-in (package restores); off by default.</summary>
-    public bool Network { get; init; }
+    /// <summary>Whether commands get the host's network: when the run plan asks (default), never, or always.</summary>
+    public SandboxNetworkPolicy Network { get; init; } = SandboxNetworkPolicy.OptIn;
     /// <summary>Memory of the whole command (cgroup where writable, otherwise RLIMIT_DATA per process).</summary>
     public long MemoryBytes { get; init; } = 2L << 30;
     /// <summary>Processes and threads of the whole command (cgroup pids.max where writable, otherwise RLIMIT_NPROC).</summary>
@@ -41,7 +41,7 @@ public sealed record SandboxOptions
         {
             Mode = mode,
             BwrapPath = string.IsNullOrWhiteSpace(c["AUTOPACK_SANDBOX_BWRAP"]) ? "bwrap" : c["AUTOPACK_SANDBOX_BWRAP"]!,
-            Network = c["AUTOPACK_SANDBOX_NETWORK"] is "1" or "true",
+            Network = NetworkPolicy(c["AUTOPACK_SANDBOX_NETWORK"], problems),
             MemoryBytes = Long("AUTOPACK_SANDBOX_MEMORY_MB", 2048, 64) << 20,
             MaxProcesses = (int)Long("AUTOPACK_SANDBOX_MAX_PROCESSES", 512, 16),
             MaxFileBytes = Long("AUTOPACK_SANDBOX_MAX_FILE_MB", 1024, 1) << 20,
@@ -49,5 +49,19 @@ public sealed record SandboxOptions
             ExtraEnvironment = List(c["AUTOPACK_SANDBOX_ENV"]),
             HiddenPaths = List(c["AUTOPACK_SANDBOX_HIDE"]).Select(Path.GetFullPath).ToList(),
         };
+    }
+
+    private static SandboxNetworkPolicy NetworkPolicy(string? raw, List<string> problems)
+    {
+        switch (raw?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "opt-in": return SandboxNetworkPolicy.OptIn;
+            // Before a run plan could opt in, 0/false meant "no network for anything": an operator who wrote it keeps that.
+            case "deny" or "0" or "false": return SandboxNetworkPolicy.Deny;
+            case "all" or "1" or "true": return SandboxNetworkPolicy.All;
+            default:
+                problems.Add($"AUTOPACK_SANDBOX_NETWORK='{raw}' must be opt-in, deny or all.");
+                return SandboxNetworkPolicy.OptIn;
+        }
     }
 }

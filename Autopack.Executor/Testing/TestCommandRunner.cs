@@ -3,7 +3,8 @@ using Autopack.Executor.Sandbox;
 
 namespace Autopack.Executor.Testing;
 
-public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration, bool OutputCutOff = false)
+public sealed record TestResult(int? ExitCode, string Output, bool TimedOut, TimeSpan Duration, bool OutputCutOff = false,
+    string Network = SandboxedCommand.HostNetwork)
 {
     public bool Passed => ExitCode == 0 && !TimedOut && !OutputCutOff;
 
@@ -79,7 +80,7 @@ public static class TestCommandRunner
             if (timedOut) text += $"\n[autopack] test command timed out after {timeout.TotalSeconds:0}s and was killed\n";
             if (cutOff) text += $"\n[autopack] test command printed more than {command.MaxOutputBytes >> 20} MiB and was stopped (output limit)\n";
             int? exitCode = timedOut || cutOff ? null : p.ExitCode;
-            return new TestResult(exitCode, text, timedOut, started.Elapsed, cutOff);
+            return new TestResult(exitCode, text, timedOut, started.Elapsed, cutOff, command.Network);
         }
         finally
         {

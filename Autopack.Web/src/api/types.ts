@@ -10,15 +10,17 @@ export const finishedRunStates: readonly RunState[] = ['COMPLETE', 'FAILED', 'CA
 export interface Items<T> { items: T[] }
 export interface Progress { total: number; completed: number; failed: number; executing: number; queued: number; percent: number }
 export interface Tier { tier_id: string; name: string; description: string; index: number }
+/** The run plan's sandbox settings (a phase's are its own, else the run's): `network` lets the test command use the host's network. */
+export interface Sandbox { network: boolean }
 export interface Phase {
   phase_id: string; tier_id: string; name: string; description: string; index: number; state: PhaseState; complexity: string;
-  scope: { paths: string[]; read_only_context: string[] }; test_command: string | null; attempts: number; max_attempts: number;
+  scope: { paths: string[]; read_only_context: string[] }; test_command: string | null; sandbox: Sandbox; attempts: number; max_attempts: number;
   failure_reason: string | null; status_reason: string | null; tokens_used: number; commit_sha: string | null;
   claimed_by: string | null; started_at: string | null; completed_at: string | null;
 }
 export interface Run {
   run_id: string; name: string; state: RunState; repo_path: string | null; branch: string | null; token_cap: number; tokens_used: number;
-  max_phases: number; max_duration_minutes: number; pause_reason: string | null; failure_reason: string | null;
+  max_phases: number; max_duration_minutes: number; sandbox: Sandbox; pause_reason: string | null; failure_reason: string | null;
   created_at: string; started_at: string | null; completed_at: string | null; progress: Progress; tiers?: Tier[]; phases?: Phase[];
 }
 export interface RunPage { items: Run[]; total: number; page: number; page_size: number }

@@ -40,6 +40,11 @@ export function Empty({ children }: { children: ReactNode }) { return <p classNa
 
 export function StateBadge({ state }: { state: RunState | PhaseState }) { return <span className={`badge s-${state.toLowerCase()}`}>{state}</span>; }
 
+/** Shown where the run plan lets test commands use the host's network (`sandbox.network`): model-written code with a way out. */
+export function NetworkBadge({ of }: { of: 'run' | 'phase' }) {
+  return <span className="badge network" title={`The run plan lets this ${of}'s test commands use the host's network (sandbox.network)`}>network allowed</span>;
+}
+
 export function ProgressBar({ percent }: { percent: number }) {
   return <div className="bar" role="progressbar" aria-valuenow={percent} aria-valuemin={0} aria-valuemax={100}><div style={{ width: `${percent}%` }} /></div>;
 }

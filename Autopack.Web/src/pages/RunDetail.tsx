@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, post } from '../api/client';
 import { followRunEvents } from '../api/sse';
 import { finishedRunStates, type Run, type Usage } from '../api/types';
-import { ErrorBox, Loading, ProgressBar, StateBadge, messageOf, useLoad } from '../components/ui';
+import { ErrorBox, Loading, NetworkBadge, ProgressBar, StateBadge, messageOf, useLoad } from '../components/ui';
 import { PhaseRow } from './run/PhaseRow';
 import { applyEvent, needsReload, toRunStreamEvent } from './run/runEvents';
 import { UsagePanel } from './run/UsagePanel';
@@ -29,7 +29,7 @@ export function RunDetail({ runId }: { runId: string }) {
   return (
     <section>
       <header className="row">
-        <h2>{run.name} <StateBadge state={run.state} /></h2>
+        <h2>{run.name} <StateBadge state={run.state} />{run.sandbox.network && <> <NetworkBadge of="run" /></>}</h2>
         <span className={`live ${live ?? ''}`}>{live === 'live' ? '● live' : live === 'reconnecting' ? '○ reconnecting' : ''}</span>
         {!finished && <button className="danger" onClick={async () => {
           try { setData(await post<Run>(`/runs/${encodeURIComponent(runId)}/cancel`)); } catch (e) { setActionError(messageOf(e)); }

@@ -1,6 +1,6 @@
 import { api } from '../api/client';
 import type { RunPage } from '../api/types';
-import { Empty, ErrorBox, Loading, ProgressBar, StateBadge, useLoad } from '../components/ui';
+import { Empty, ErrorBox, Loading, NetworkBadge, ProgressBar, StateBadge, useLoad } from '../components/ui';
 import { Link, navigate, runPath } from '../router';
 
 export function Runs() {
@@ -18,7 +18,7 @@ export function Runs() {
               // The whole row is clickable; a click on the link is the link's (one history entry; ctrl-click opens a tab).
               <tr key={r.run_id} onClick={(e) => { if (!(e.target as Element).closest('a')) navigate(runPath(r.run_id)); }} className="link">
                 <td><Link to={runPath(r.run_id)}>{r.name}</Link><div className="muted">{r.run_id}</div></td>
-                <td><StateBadge state={r.state} /></td>
+                <td><StateBadge state={r.state} />{r.sandbox.network && <> <NetworkBadge of="run" /></>}</td>
                 <td><ProgressBar percent={r.progress.percent} /> {r.progress.completed}/{r.progress.total}</td>
                 <td>{r.tokens_used.toLocaleString()} / {r.token_cap.toLocaleString()}</td>
                 <td>{new Date(r.created_at).toLocaleString()}</td>

@@ -43,7 +43,7 @@ describe('App sign-in', () => {
 describe('Navigation', () => {
   const run = {
     run_id: 'nightly #2/b', name: 'Nightly', state: 'RUNNING', repo_path: null, branch: null, token_cap: 100, tokens_used: 0, max_phases: 25,
-    max_duration_minutes: 120, pause_reason: null, failure_reason: null, created_at: '2026-12-01T00:00:00Z', started_at: null, completed_at: null,
+    max_duration_minutes: 120, sandbox: { network: false }, pause_reason: null, failure_reason: null, created_at: '2026-12-01T00:00:00Z', started_at: null, completed_at: null,
     progress: { total: 1, completed: 0, failed: 0, executing: 1, queued: 0, percent: 0 },
   };
 

@@ -19,6 +19,20 @@ describe('Runs page', () => {
     expect(calls[0].url).toBe('/api/runs?page_size=50');
   });
 
+  it('shows "network allowed" on the runs whose plan allows the network', async () => {
+    const summary = (run_id: string, network: boolean) => ({
+      run_id, name: run_id, state: 'QUEUED', repo_path: null, branch: null, token_cap: 100, tokens_used: 0, max_phases: 25, max_duration_minutes: 120,
+      sandbox: { network }, pause_reason: null, failure_reason: null, created_at: '2026-12-01T00:00:00Z', started_at: null, completed_at: null,
+      progress: { total: 1, completed: 0, failed: 0, executing: 0, queued: 1, percent: 0 },
+    });
+    fakeApi.handler = () => ({ status: 200, body: { items: [summary('restore', true), summary('offline', false)], total: 2, page: 1, page_size: 50 } });
+    render(<Runs />);
+    const row = (name: string) => screen.getByRole('link', { name }).closest('tr')!;
+    await screen.findByRole('link', { name: 'restore' });
+    expect(row('restore').textContent).toContain('network allowed');
+    expect(row('offline').textContent).not.toContain('network allowed');
+  });
+
   it('shows the API error with its code and a retry', async () => {
     fakeApi.handler = () => ({ status: 503, body: { status: 503, code: 'database_unavailable', detail: 'The database cannot be reached.' } });
     render(<Runs />);
@@ -79,12 +93,12 @@ describe('Kill switches page', () => {
 describe('Run page', () => {
   const phase: Phase = {
     phase_id: 'P1', tier_id: 'T1', name: 'Greeting', description: '', index: 0, state: 'EXECUTING', complexity: 'low',
-    scope: { paths: [], read_only_context: [] }, test_command: null, attempts: 1, max_attempts: 5, failure_reason: null, status_reason: null,
+    scope: { paths: [], read_only_context: [] }, test_command: null, sandbox: { network: false }, attempts: 1, max_attempts: 5, failure_reason: null, status_reason: null,
     tokens_used: 0, commit_sha: null, claimed_by: 'ex-1', started_at: null, completed_at: null,
   };
   const run: Run = {
     run_id: 'r 1', name: 'Greeting run', state: 'RUNNING', repo_path: null, branch: null, token_cap: 100, tokens_used: 0, max_phases: 25,
-    max_duration_minutes: 120, pause_reason: null, failure_reason: null, created_at: '', started_at: null, completed_at: null,
+    max_duration_minutes: 120, sandbox: { network: false }, pause_reason: null, failure_reason: null, created_at: '', started_at: null, completed_at: null,
     progress: { total: 1, completed: 0, failed: 0, executing: 1, queued: 0, percent: 0 }, tiers: [{ tier_id: 'T1', name: 'Only tier', description: '', index: 0 }],
     phases: [phase],
   };
@@ -105,5 +119,32 @@ describe('Run page', () => {
     render(<RunDetail runId="r 1" />);
     await waitFor(() => expect(document.querySelector('[data-phase="P1"] .badge')?.textContent).toBe('COMPLETE'));
     await waitFor(() => expect(calls.filter((c) => c.url === '/api/runs/r%201')).toHaveLength(2));
+  });
+
+  it('shows "network allowed" on the run and on each phase whose plan allows the network, and nowhere else', async () => {
+    const restore = { ...phase, phase_id: 'P2', name: 'Restore packages', sandbox: { network: true } };
+    const networked: Run = { ...run, sandbox: { network: true }, phases: [phase, restore] };
+    fakeApi.handler = (url) => {
+      if (url === '/api/runs/r%201/events') return { status: 200, text: ': connected\n\n' };
+      if (url === '/api/runs/r%201/usage') return { status: 200, body: { total_tokens: 0, by_model: [], timeline: [] } };
+      return { status: 200, body: networked };
+    };
+    render(<RunDetail runId="r 1" />);
+    const heading = await screen.findByRole('heading', { name: /Greeting run/ });
+    expect(heading.textContent).toContain('network allowed');
+    expect(document.querySelector('[data-phase="P2"]')?.textContent).toContain('network allowed');
+    expect(document.querySelector('[data-phase="P1"]')?.textContent).not.toContain('network allowed');
+    expect(screen.getAllByText('network allowed')).toHaveLength(2);
+  });
+
+  it('shows no network badge for a plan without the opt-in', async () => {
+    fakeApi.handler = (url) => {
+      if (url === '/api/runs/r%201/events') return { status: 200, text: ': connected\n\n' };
+      if (url === '/api/runs/r%201/usage') return { status: 200, body: { total_tokens: 0, by_model: [], timeline: [] } };
+      return { status: 200, body: run };
+    };
+    render(<RunDetail runId="r 1" />);
+    await screen.findByRole('heading', { name: /Greeting run/ });
+    expect(screen.queryByText('network allowed')).toBeNull();
   });
 });

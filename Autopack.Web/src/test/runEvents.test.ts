@@ -5,11 +5,12 @@ import { applyEvent, needsReload, toRunStreamEvent } from '../pages/run/runEvent
 
 const phase = (id: string, i: number): Phase => ({
   phase_id: id, tier_id: 'T1', name: id, description: '', index: i, state: 'QUEUED', complexity: 'low',
-  scope: { paths: [], read_only_context: [] }, test_command: null, attempts: 0, max_attempts: 5, failure_reason: null, status_reason: null,
+  scope: { paths: [], read_only_context: [] }, test_command: null, sandbox: { network: false }, attempts: 0, max_attempts: 5, failure_reason: null, status_reason: null,
   tokens_used: 0, commit_sha: null, claimed_by: null, started_at: null, completed_at: null,
 });
 const run: Run = {
   run_id: 'r', name: 'r', state: 'RUNNING', repo_path: null, branch: null, token_cap: 100, tokens_used: 0, max_phases: 25, max_duration_minutes: 120,
+  sandbox: { network: false },
   pause_reason: null, failure_reason: null, created_at: '', started_at: null, completed_at: null,
   progress: { total: 3, completed: 0, failed: 0, executing: 0, queued: 3, percent: 0 },
   phases: ['P1', 'P2', 'P3'].map(phase),

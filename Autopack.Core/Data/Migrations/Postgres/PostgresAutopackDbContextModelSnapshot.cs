@@ -538,6 +538,10 @@ namespace Autopack.Core.Data.Migrations.Postgres
                         .HasColumnType("character varying(128)")
                         .HasColumnName("run_id");
 
+                    b.Property<bool>("SandboxNetwork")
+                        .HasColumnType("boolean")
+                        .HasColumnName("sandbox_network");
+
                     b.Property<string>("ScopePaths")
                         .IsRequired()
                         .HasColumnType("text")
@@ -731,6 +735,10 @@ namespace Autopack.Core.Data.Migrations.Postgres
                     b.Property<string>("RepoPath")
                         .HasColumnType("text")
                         .HasColumnName("repo_path");
+
+                    b.Property<bool>("SandboxNetwork")
+                        .HasColumnType("boolean")
+                        .HasColumnName("sandbox_network");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone")

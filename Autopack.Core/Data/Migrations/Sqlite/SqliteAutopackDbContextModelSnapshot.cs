@@ -525,6 +525,10 @@ namespace Autopack.Core.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("run_id");
 
+                    b.Property<bool>("SandboxNetwork")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sandbox_network");
+
                     b.Property<string>("ScopePaths")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -716,6 +720,10 @@ namespace Autopack.Core.Data.Migrations.Sqlite
                     b.Property<string>("RepoPath")
                         .HasColumnType("TEXT")
                         .HasColumnName("repo_path");
+
+                    b.Property<bool>("SandboxNetwork")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sandbox_network");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("TEXT")

@@ -1,6 +1,6 @@
 import { api } from '../../api/client';
 import type { Phase, PhaseDetail } from '../../api/types';
-import { Empty, ErrorBox, Loading, StateBadge, useLoad } from '../../components/ui';
+import { Empty, ErrorBox, Loading, NetworkBadge, StateBadge, useLoad } from '../../components/ui';
 
 /** One phase of the run page; opened, it lists the phase's attempts with their diffs and test output. */
 export function PhaseRow({ runId, phase, open, onToggle }: { runId: string; phase: Phase; open: boolean; onToggle: () => void }) {
@@ -8,6 +8,7 @@ export function PhaseRow({ runId, phase, open, onToggle }: { runId: string; phas
     <li data-phase={phase.phase_id}>
       <button className="plain" onClick={onToggle} aria-expanded={open}>
         <StateBadge state={phase.state} /> <strong>{phase.name}</strong> <span className="muted">{phase.phase_id} · attempt {phase.attempts}/{phase.max_attempts}</span>
+        {phase.sandbox.network && <> <NetworkBadge of="phase" /></>}
         {phase.failure_reason && <span className="error-text"> {phase.failure_reason}</span>}
         {phase.status_reason && <span className="muted"> — {phase.status_reason}</span>}
       </button>
