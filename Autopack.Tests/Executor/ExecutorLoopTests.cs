@@ -69,6 +69,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Equal(("SUCCEEDED", "scripted:cheap", "APPROVE"), (attempt.Outcome, attempt.Model, attempt.AuditorVerdict));
         Assert.Equal(0, attempt.TestExitCode);
         Assert.Contains("+echo \"Hello, Autopack\"", attempt.Diff);
+        await PhaseEventSequence.AssertAsync(h, "run-ok", "success-first-try");
     }
 
     [Fact]
@@ -108,6 +109,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Single(h.Repo.Log("autopack/run-retry"));
         var phase = Assert.Single(await h.PhasesAsync("run-retry"));
         Assert.Equal((PhaseState.Complete, 3), (phase.State, phase.Attempts));
+        await PhaseEventSequence.AssertAsync(h, "run-retry", "retry-then-pass");
     }
 
     [Fact]
@@ -146,6 +148,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Equal(4, h.Script.For("builder").Count);
         // Two attempts' worth of events, not a hot loop: QUEUED, claimed, 2 × (attempt start, tests, GATE, attempt end), back to EXECUTING, FAILED.
         Assert.Equal(12, (await h.EventsAsync("run-fail", "P1")).Count(e => e.Type != "usage") - events);
+        await PhaseEventSequence.AssertAsync(h, "run-fail", "max-attempts-then-operator-retry");
     }
 
     [Fact]
@@ -161,6 +164,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Contains("TIMEOUT", run.FailureReason);
         Assert.Equal("TIMEOUT", (await h.PhasesAsync("run-late"))[0].FailureReason);
         Assert.Empty(h.Script.Requests);
+        await PhaseEventSequence.AssertAsync(h, "run-late", "run-duration-timeout");
     }
 
     [Fact]
