@@ -35,3 +35,9 @@ public static class ReasonCodes
     /// <summary>AUTOPACK_SANDBOX=required and bubblewrap cannot run here: the test command is never run unsandboxed.</summary>
     public const string SandboxUnavailable = "SANDBOX_UNAVAILABLE";
 }
+
+/// <summary>A budget ran out before a model call (phase token cap, wall clock, run duration): the phase fails with the reason.</summary>
+public sealed class BudgetStopException(string reason, string note) : Exception(note)
+{
+    public string Reason { get; } = reason;
+}

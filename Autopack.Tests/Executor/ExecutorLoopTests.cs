@@ -131,9 +131,12 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Empty(h.Repo.Log("autopack/run-fail"));
         await using (var ctx = h.Context())
             Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.failed"));
-        // Housekeeping: the run ended without a commit, so its branch and worktree folder are gone.
-        await h.WaitForAsync(async _ => { await Task.Yield(); return !h.Repo.HasBranch("autopack/run-fail"); }, what: "empty run branch removed");
-        Assert.False(Directory.Exists(Path.Combine(h.Options.WorktreeRoot, "run-fail")));
+        // Housekeeping: the run ended without a commit, so its branch and worktree folder are gone (the branch goes first).
+        await h.WaitForAsync(async _ =>
+        {
+            await Task.Yield();
+            return !h.Repo.HasBranch("autopack/run-fail") && !Directory.Exists(Path.Combine(h.Options.WorktreeRoot, "run-fail"));
+        }, what: "empty run branch and its worktree folder removed");
 
         // The operator's retry, through the API's own RunControl: a fresh round whose attempt numbers continue after the old ones.
         var events = (await h.EventsAsync("run-fail", "P1")).Count(e => e.Type != "usage");
