@@ -1,3 +1,5 @@
+using Autopack.Core.Domain;
+
 namespace Autopack.Executor.Loop;
 
 /// <summary>What becomes of the phase after an attempt.</summary>

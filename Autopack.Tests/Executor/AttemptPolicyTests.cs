@@ -1,3 +1,4 @@
+using Autopack.Core.Domain;
 using Autopack.Executor.Loop;
 
 namespace Autopack.Tests.Executor;

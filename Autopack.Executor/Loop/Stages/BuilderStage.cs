@@ -1,3 +1,4 @@
+using Autopack.Core.Domain;
 using Autopack.Executor.Extensions;
 using Autopack.Executor.Memory;
 using Autopack.Executor.Models;

@@ -1,3 +1,5 @@
+using Autopack.Core.Domain;
+
 namespace Autopack.Executor.Loop.Stages;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Autopack.Core.Domain;
 using Autopack.Executor.Extensions;
 using Autopack.Executor.Sandbox;
 using Autopack.Executor.Testing;
