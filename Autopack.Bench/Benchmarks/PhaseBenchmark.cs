@@ -152,7 +152,7 @@ public sealed class PhaseBenchmark : IBenchmark
         }
         await using var read = factory.Create();
         var attempts = await read.PhaseAttempts.AsNoTracking().Where(a => a.RunId == runId).OrderBy(a => a.Number).ToListAsync();
-        if (attempts.Count != 2 || attempts[1].Outcome != "SUCCEEDED")
+        if (attempts.Count != 2 || attempts[1].Outcome != AttemptStatus.Succeeded)
             throw new InvalidOperationException($"{runId}: expected a failed then a passing attempt, got {string.Join(", ", attempts.Select(a => a.Outcome))}");
         var tests = (await read.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Type == EventTypes.PhaseTests).ToListAsync())
             .Select(e => JsonDocument.Parse(e.Payload).RootElement)

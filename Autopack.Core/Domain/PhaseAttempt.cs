@@ -7,8 +7,8 @@ public class PhaseAttempt
     public required string PhaseId { get; set; }
     public int Number { get; set; }
     public string? Model { get; set; }
-    /// <summary>SUCCEEDED, FAILED, ABANDONED, RUNNING.</summary>
-    public string Outcome { get; set; } = "RUNNING";
+    /// <summary>One of <see cref="AttemptStatus"/>.</summary>
+    public string Outcome { get; set; } = AttemptStatus.Running;
     public string? FailureReason { get; set; }
     public string? Diff { get; set; }
     public string? TestOutput { get; set; }

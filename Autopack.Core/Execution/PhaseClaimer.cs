@@ -127,7 +127,7 @@ public sealed class PhaseClaimer(TimeProvider time)
         var count = 0;
         foreach (var e in expired)
         {
-            if (await ReleaseAsync(db, e.Id, e.RunId, null, "LEASE_EXPIRED", "lease expired: executor stopped renewing", requireExpiredBefore: now, ct))
+            if (await ReleaseAsync(db, e.Id, e.RunId, null, ReasonCodes.LeaseExpired, "lease expired: executor stopped renewing", requireExpiredBefore: now, ct))
                 count++;
         }
         return count;
@@ -152,10 +152,10 @@ public sealed class PhaseClaimer(TimeProvider time)
         if (holder is not null && phase.ClaimedBy != holder) return false;
         if (requireExpiredBefore is not null && !(phase.LeaseExpiresAt < requireExpiredBefore)) return false;
         // The holder's in-progress attempt will never report back.
-        await db.PhaseAttempts.Where(a => a.RunId == runId && a.PhaseId == phase.PhaseId && a.Outcome == "RUNNING")
-            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Outcome, "ABANDONED").SetProperty(a => a.FailureReason, reason).SetProperty(a => a.CompletedAt, now), ct);
+        await db.PhaseAttempts.Where(a => a.RunId == runId && a.PhaseId == phase.PhaseId && a.Outcome == AttemptStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.Outcome, AttemptStatus.Abandoned).SetProperty(a => a.FailureReason, reason).SetProperty(a => a.CompletedAt, now), ct);
         var exhausted = phase.Attempts >= phase.MaxAttempts;
-        await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, exhausted ? "MAX_ATTEMPTS" : reason, note, ct);
+        await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, exhausted ? ReasonCodes.MaxAttempts : reason, note, ct);
         var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
         if (exhausted)
         {

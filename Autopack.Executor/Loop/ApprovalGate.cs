@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Autopack.Core.Approvals;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
@@ -16,7 +15,7 @@ namespace Autopack.Executor.Loop;
 public sealed class ApprovalGate(IAutopackDbFactory dbFactory, ExecutorOptions options, TimeProvider time, ILogger<ApprovalGate> logger)
 {
     /// <summary>Creates the approval (with its event and outbox message) and waits for a decision; expiry or reject = false (fail closed).</summary>
-    public async Task<bool> AwaitAsync(ClaimedPhase claim, ApprovalKind kind, string reason, string diff, Stopwatch clock,
+    public async Task<bool> AwaitAsync(ClaimedPhase claim, ApprovalKind kind, string reason, string diff, PhaseClock clock,
         CancellationToken ct)
     {
         ApprovalRequest approval;

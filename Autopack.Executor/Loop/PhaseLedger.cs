@@ -41,6 +41,22 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
         return (run, phase);
     }
 
+    /// <summary>The run's branch, named once its workspace exists.</summary>
+    public async Task RecordBranchAsync(string runId, string branch, CancellationToken ct)
+    {
+        await using var db = dbFactory.Create();
+        await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Branch, branch), ct);
+    }
+
+    /// <summary>The run ended FAILED or CANCELLED and none of its phases is in flight: its housekeeping may run.</summary>
+    public async Task<bool> RunEndedWithNothingInFlightAsync(ClaimedPhase claim)
+    {
+        await using var db = dbFactory.Create();
+        var state = await db.Runs.Where(r => r.Id == claim.RunId).Select(r => r.State).SingleAsync();
+        if (state is not (RunState.Failed or RunState.Cancelled)) return false;
+        return !await db.Phases.AnyAsync(p => p.RunId == claim.RunId && PhaseClaimer.InFlight.Contains(p.State));
+    }
+
     public async Task<string?> LastFailureAsync(ClaimedPhase claim, CancellationToken ct)
     {
         await using var db = dbFactory.Create();

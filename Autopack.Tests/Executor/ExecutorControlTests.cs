@@ -58,6 +58,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
             Assert.Empty(h.Repo.Log("autopack/run-apr"));
             Assert.Single(h.Script.For("builder")); // fail closed: no retry around a human's "no"
         }
+        await PhaseEventSequence.AssertAsync(h, "run-apr", approve ? "scope-approval-approved" : "scope-approval-rejected");
     }
 
     [Fact]
@@ -69,6 +70,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         h.Start();
         await h.WaitForRunAsync("run-exp", RunState.Failed);
         Assert.Equal("APPROVAL_REJECTED", (await h.PhasesAsync("run-exp"))[0].FailureReason);
+        await PhaseEventSequence.AssertAsync(h, "run-exp", "approval-expired");
     }
 
     [Fact]
@@ -104,6 +106,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         Assert.Single(h.Script.For("auditor"));
         Assert.Single(h.Repo.Log("autopack/run-budget"));
         Assert.Null((await h.PhasesAsync("run-budget"))[0].StatusReason);
+        await PhaseEventSequence.AssertAsync(h, "run-budget", "token-cap-pause-resume");
     }
 
     [Fact]
@@ -143,6 +146,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         Assert.Equal(1, (await h.PhasesAsync("run-kill"))[0].Attempts);
         await using var ctx = h.Context();
         Assert.DoesNotContain(await ctx.RunEvents.Where(e => e.RunId == "run-kill").Select(e => e.Payload).ToListAsync(), p => p.Contains("MAX_ATTEMPTS"));
+        await PhaseEventSequence.AssertAsync(h, "run-kill", "kill-switch");
     }
 
     [Fact]
@@ -170,6 +174,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         Assert.False(IsRunning(marker), "the test process survived the cancel");
         Assert.Equal("STOPPED", (await h.AttemptsAsync("run-cancel", "P1"))[0].Outcome);
         Assert.Empty(h.Repo.Log("autopack/run-cancel"));
+        await PhaseEventSequence.AssertAsync(h, "run-cancel", "cancel");
     }
 
     [Fact]
@@ -197,6 +202,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         Assert.Single(h.Script.For("builder"));
         Assert.Equal(["STOPPED", "SUCCEEDED"], (await h.AttemptsAsync("run-term", "P1")).Select(a => a.Outcome));
         Assert.Single(h.Repo.Log("autopack/run-term"));
+        await PhaseEventSequence.AssertAsync(h, "run-term", "shutdown-then-resume");
     }
 
     [Fact]
@@ -222,6 +228,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         var phase = (await h.PhasesAsync("run-crash"))[0];
         Assert.Equal(landed, phase.CommitSha);
         Assert.Single(h.Repo.Log("autopack/run-crash"));
+        await PhaseEventSequence.AssertAsync(h, "run-crash", "lease-expired-commit-found");
         Assert.Empty(h.Script.Requests);
     }
 
@@ -241,6 +248,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
             await ApprovalWorkflow.DecideAsync(ctx, approval.Id, true, "bob", "telegram");
         await h.WaitForRunAsync("run-esc", RunState.Complete);
         Assert.Equal("ESCALATE", (await h.AttemptsAsync("run-esc", "P1"))[0].AuditorVerdict);
+        await PhaseEventSequence.AssertAsync(h, "run-esc", "auditor-escalation-approved");
     }
 
     [Fact]
@@ -258,6 +266,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         Assert.Equal(("BUDGET_EXHAUSTED", 1600L), (phase.FailureReason, phase.TokensUsed));
         Assert.Empty(h.Script.For("auditor"));
         Assert.Empty(h.Repo.Log("autopack/run-cap"));
+        await PhaseEventSequence.AssertAsync(h, "run-cap", "phase-token-cap");
     }
 
     [Fact]
@@ -278,6 +287,7 @@ public class ExecutorControlTests(ITestOutputHelper output)
         Assert.DoesNotContain("exit 0", h.Repo.Show("autopack/run-prot", "test.sh"));
         await using var ctx = h.Context();
         Assert.Empty(ctx.Approvals); // never means never: not even an approval request
+        await PhaseEventSequence.AssertAsync(h, "run-prot", "protected-path");
     }
 
     private static bool IsRunning(string commandLine) =>

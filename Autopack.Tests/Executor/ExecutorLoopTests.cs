@@ -69,6 +69,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Equal(("SUCCEEDED", "scripted:cheap", "APPROVE"), (attempt.Outcome, attempt.Model, attempt.AuditorVerdict));
         Assert.Equal(0, attempt.TestExitCode);
         Assert.Contains("+echo \"Hello, Autopack\"", attempt.Diff);
+        await PhaseEventSequence.AssertAsync(h, "run-ok", "success-first-try");
     }
 
     [Fact]
@@ -108,6 +109,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Single(h.Repo.Log("autopack/run-retry"));
         var phase = Assert.Single(await h.PhasesAsync("run-retry"));
         Assert.Equal((PhaseState.Complete, 3), (phase.State, phase.Attempts));
+        await PhaseEventSequence.AssertAsync(h, "run-retry", "retry-then-pass");
     }
 
     [Fact]
@@ -129,9 +131,12 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Empty(h.Repo.Log("autopack/run-fail"));
         await using (var ctx = h.Context())
             Assert.True(await ctx.OutboxMessages.AnyAsync(m => m.Type == "run.failed"));
-        // Housekeeping: the run ended without a commit, so its branch and worktree folder are gone.
-        await h.WaitForAsync(async _ => { await Task.Yield(); return !h.Repo.HasBranch("autopack/run-fail"); }, what: "empty run branch removed");
-        Assert.False(Directory.Exists(Path.Combine(h.Options.WorktreeRoot, "run-fail")));
+        // Housekeeping: the run ended without a commit, so its branch and worktree folder are gone (the branch goes first).
+        await h.WaitForAsync(async _ =>
+        {
+            await Task.Yield();
+            return !h.Repo.HasBranch("autopack/run-fail") && !Directory.Exists(Path.Combine(h.Options.WorktreeRoot, "run-fail"));
+        }, what: "empty run branch and its worktree folder removed");
 
         // The operator's retry, through the API's own RunControl: a fresh round whose attempt numbers continue after the old ones.
         var events = (await h.EventsAsync("run-fail", "P1")).Count(e => e.Type != "usage");
@@ -146,6 +151,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Equal(4, h.Script.For("builder").Count);
         // Two attempts' worth of events, not a hot loop: QUEUED, claimed, 2 × (attempt start, tests, GATE, attempt end), back to EXECUTING, FAILED.
         Assert.Equal(12, (await h.EventsAsync("run-fail", "P1")).Count(e => e.Type != "usage") - events);
+        await PhaseEventSequence.AssertAsync(h, "run-fail", "max-attempts-then-operator-retry");
     }
 
     [Fact]
@@ -161,6 +167,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.Contains("TIMEOUT", run.FailureReason);
         Assert.Equal("TIMEOUT", (await h.PhasesAsync("run-late"))[0].FailureReason);
         Assert.Empty(h.Script.Requests);
+        await PhaseEventSequence.AssertAsync(h, "run-late", "run-duration-timeout");
     }
 
     [Fact]

@@ -48,6 +48,7 @@ public class ExecutorRecoveryTests(ITestOutputHelper output)
         Assert.Equal(["phase.state", "phase.state"], events.Select(e => e.Type)); // claimed, failed: once
         Assert.Contains(expected, JsonDocument.Parse(events[^1].Payload).RootElement.GetProperty("note").GetString());
         Assert.Empty(h.Script.Requests);
+        await PhaseEventSequence.AssertAsync(h, "run-repo", "no-repository");
         Directory.Delete(plain);
     }
 
@@ -97,6 +98,7 @@ public class ExecutorRecoveryTests(ITestOutputHelper output)
         Assert.All(attempts, a => Assert.Equal(("STOPPED", "EXECUTOR_ERROR"), (a.Outcome, a.FailureReason)));
         Assert.Equal(5, attempts.Count);
         Assert.Equal(5, h.Logs.Errors.Count(e => e.Message.Contains("requeueing it with backoff")));
+        await PhaseEventSequence.AssertAsync(h, "run-inject", $"executor-error-{injection}");
     }
 
     [Fact]
@@ -124,5 +126,6 @@ public class ExecutorRecoveryTests(ITestOutputHelper output)
         Assert.True(claims[1].CreatedAt >= waiting.NotBefore.Value.AddMilliseconds(-50), $"claimed again at {claims[1].CreatedAt:O}, before {waiting.NotBefore:O}");
         var phase = (await h.PhasesAsync("run-backoff"))[0];
         Assert.Equal((1, 0, (DateTime?)null), (phase.Attempts, phase.ErrorReleases, phase.NotBefore)); // an outcome ends the error run
+        await PhaseEventSequence.AssertAsync(h, "run-backoff", "executor-error-backoff-then-pass");
     }
 }

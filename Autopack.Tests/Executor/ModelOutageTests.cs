@@ -52,5 +52,6 @@ public class ModelOutageTests(ITestOutputHelper output)
         var attempt = Assert.Single(await h.AttemptsAsync("run-outage", "P1"));
         Assert.Equal(("SUCCEEDED", "compat:cheap"), (attempt.Outcome, attempt.Model)); // no attempt counted, no escalation
         Assert.DoesNotContain(await h.EventsAsync("run-outage", "P1"), e => e.Type == "phase.state" && e.Payload.Contains("\"state\":\"FAILED\""));
+        await PhaseEventSequence.AssertAsync(h, "run-outage", "model-outage");
     }
 }

@@ -158,7 +158,7 @@ public class PhaseClaimerTests
         Assert.Equal(stale!.PhaseRowId, fresh!.PhaseRowId);
         Assert.NotEqual(stale.WorkerId, fresh.WorkerId);
         Assert.False(await _claimer.RenewAsync(c, stale, Lease)); // the stalled runner learns it lost the phase...
-        Assert.False(await _claimer.ReleaseAsync(c, stale, "RELEASED", "stale runner")); // ...and cannot disturb the new one
+        Assert.False(await _claimer.ReleaseAsync(c, stale, ReasonCodes.Released, "stale runner")); // ...and cannot disturb the new one
         Assert.True(await _claimer.RenewAsync(c, fresh, Lease));
         await using var check = db.CreateContext();
         var p1 = await check.Phases.SingleAsync();

@@ -93,6 +93,7 @@ public class SandboxTests(ITestOutputHelper output)
         Assert.Empty(await h.AttemptsAsync("needs-sandbox", "P1"));
         var events = await h.EventsAsync("needs-sandbox", "P1");
         Assert.Contains(events, e => e.Payload.Contains("AUTOPACK_SANDBOX=required") && e.Payload.Contains("not found"));
+        await PhaseEventSequence.AssertAsync(h, "needs-sandbox", "sandbox-unavailable");
 
         await h.SeedAsync("no-tests", new PhaseSpec("P1", "T1", ["greet.sh"], TestCommand: null));
         await h.WaitForRunAsync("no-tests", RunState.Complete);

@@ -56,7 +56,7 @@ public class PhaseTransitionTests
     public void Requeue_clears_the_lease_and_failure_but_keeps_the_attempt_count()
     {
         var phase = new Phase { RunId = "r", PhaseId = "p", TierId = "t", State = PhaseState.Failed, Attempts = 3,
-            FailureReason = "CI_FAILED", ClaimedBy = "x", LeaseExpiresAt = DateTime.UtcNow };
+            FailureReason = ReasonCodes.CiFailed, ClaimedBy = "x", LeaseExpiresAt = DateTime.UtcNow };
         phase.TransitionTo(PhaseState.Queued, DateTime.UtcNow);
         Assert.Equal(3, phase.Attempts);
         Assert.Null(phase.FailureReason);

@@ -1,7 +1,13 @@
 // Wire shapes of docs/api-contract.md (snake_case). Enum values travel as UPPER_SNAKE strings (Core's EnumNames).
 export type RunState = 'QUEUED' | 'RUNNING' | 'PAUSED' | 'COMPLETE' | 'FAILED' | 'CANCELLED';
 export type PhaseState = 'QUEUED' | 'EXECUTING' | 'GATE' | 'CI_RUNNING' | 'COMPLETE' | 'FAILED' | 'SKIPPED';
-export type AttemptOutcome = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABANDONED';
+/** Core's AttemptStatus: STOPPED is an attempt a stop or an executor error interrupted (not counted). */
+export type AttemptOutcome = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABANDONED' | 'STOPPED';
+/** Core's ReasonCodes (docs/executor.md, Reason codes): why a phase or an attempt failed or was put back. */
+export type ReasonCode =
+  | 'PATCH_FAILED' | 'CI_FAILED' | 'AUDITOR_REJECTED' | 'TIMEOUT' | 'BUDGET_EXHAUSTED' | 'MAX_ATTEMPTS' | 'APPROVAL_REJECTED'
+  | 'CANCELLED' | 'NO_REPOSITORY' | 'LEASE_EXPIRED' | 'RELEASED' | 'KILL_SWITCH' | 'EXECUTOR_ERROR' | 'SANDBOX_UNAVAILABLE'
+  | 'SANDBOX_NETWORK_DENIED';
 export type ApprovalKind = 'SCOPE_VIOLATION' | 'LARGE_DELETION' | 'AUDITOR_ESCALATE' | 'MANUAL';
 export type ApprovalStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
 
@@ -15,7 +21,7 @@ export interface Sandbox { network: boolean }
 export interface Phase {
   phase_id: string; tier_id: string; name: string; description: string; index: number; state: PhaseState; complexity: string;
   scope: { paths: string[]; read_only_context: string[] }; test_command: string | null; sandbox: Sandbox; attempts: number; max_attempts: number;
-  failure_reason: string | null; status_reason: string | null; tokens_used: number; commit_sha: string | null;
+  failure_reason: ReasonCode | null; status_reason: string | null; tokens_used: number; commit_sha: string | null;
   claimed_by: string | null; started_at: string | null; completed_at: string | null;
 }
 export interface Run {
@@ -25,7 +31,7 @@ export interface Run {
 }
 export interface RunPage { items: Run[]; total: number; page: number; page_size: number }
 export interface Attempt {
-  number: number; model: string | null; outcome: AttemptOutcome; failure_reason: string | null; diff: string | null; test_output: string | null;
+  number: number; model: string | null; outcome: AttemptOutcome; failure_reason: ReasonCode | null; diff: string | null; test_output: string | null;
   auditor_verdict: string | null; auditor_notes: string | null; prompt_tokens: number; completion_tokens: number;
 }
 /** GET /runs/{run_id}/phases/{phase_id}. */
@@ -55,13 +61,18 @@ export interface RunStateData {
   run_id: string; state: RunState; previous_state: RunState; reason: string | null; tokens_used: number; token_cap: number; branch: string | null;
 }
 export interface PhaseStateData {
-  run_id: string; phase_id: string; state: PhaseState; previous_state: PhaseState | null; failure_reason: string | null; status_reason: string | null;
+  run_id: string; phase_id: string; state: PhaseState; previous_state: PhaseState | null; failure_reason: ReasonCode | null; status_reason: string | null;
   note: string | null; attempts: number; max_attempts: number; claimed_by: string | null; commit_sha: string | null; tokens_used: number;
 }
 /** Sent when an attempt starts (outcome RUNNING, with the executor) and when it ends (with the model, verdict and tokens). */
 export interface PhaseAttemptData {
-  run_id: string; phase_id: string; number: number; outcome: AttemptOutcome; executor?: string; failure_reason?: string | null;
+  run_id: string; phase_id: string; number: number; outcome: AttemptOutcome; executor?: string; failure_reason?: ReasonCode | null;
   model?: string | null; auditor_verdict?: string | null; prompt_tokens?: number; completion_tokens?: number;
+}
+/** A test command finished (live stream only; the attempt keeps the full log). */
+export interface PhaseTestsData {
+  run_id: string; phase_id: string; attempt: number; passed: boolean; exit_code: number | null; timed_out: boolean; duration_ms: number;
+  output_tail: string;
 }
 export interface ApprovalEventData {
   approval_id: string; run_id: string; phase_id: string | null; kind: ApprovalKind; reason: string; status: ApprovalStatus;
@@ -75,6 +86,7 @@ export type RunStreamEvent = { id: number } & (
   | { event: 'run.state'; data: RunStateData }
   | { event: 'phase.state'; data: PhaseStateData }
   | { event: 'phase.attempt'; data: PhaseAttemptData }
+  | { event: 'phase.tests'; data: PhaseTestsData }
   | { event: 'approval.requested' | 'approval.decided'; data: ApprovalEventData }
   | { event: 'usage'; data: UsageEventData }
 );

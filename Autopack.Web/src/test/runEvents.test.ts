@@ -31,11 +31,11 @@ function fromWire(text: string): (RunStreamEvent | null)[] {
 describe('applyEvent', () => {
   it('moves a phase and recomputes progress with the API rule', () => {
     let next = applyEvent(run, phaseState('P1', 'COMPLETE', { commit_sha: 'abc' }));
-    next = applyEvent(next, phaseState('P2', 'FAILED', { failure_reason: 'TESTS_FAILED' }));
+    next = applyEvent(next, phaseState('P2', 'FAILED', { failure_reason: 'CI_FAILED' }));
     next = applyEvent(next, phaseState('P3', 'CI_RUNNING'));
     expect(next.phases!.map((p) => p.state)).toEqual(['COMPLETE', 'FAILED', 'CI_RUNNING']);
     expect(next.phases![0]).toMatchObject({ commit_sha: 'abc', attempts: 1, tokens_used: 40 });
-    expect(next.phases![1].failure_reason).toBe('TESTS_FAILED');
+    expect(next.phases![1].failure_reason).toBe('CI_FAILED');
     expect(next.progress).toEqual({ total: 3, completed: 1, failed: 1, executing: 1, queued: 0, percent: 33.3 });
     expect(run.phases![0].state).toBe('QUEUED');
   });
@@ -63,6 +63,14 @@ describe('applyEvent', () => {
 });
 
 describe('toRunStreamEvent', () => {
+  it('knows the test results of an attempt, narrowed to their payload', () => {
+    const [e] = fromWire('id: 10\nevent: phase.tests\ndata: {"run_id":"r","phase_id":"P1","attempt":2,"passed":false,"exit_code":1,"timed_out":false,"duration_ms":40,"output_tail":"expected ok"}\n\n');
+    expect(e?.event).toBe('phase.tests');
+    if (e?.event !== 'phase.tests') throw new Error('not narrowed');
+    expect([e.data.attempt, e.data.passed, e.data.exit_code, e.data.output_tail]).toEqual([2, false, 1, 'expected ok']);
+    expect(applyEvent(run, e)).toBe(run);
+  });
+
   it('ignores an event type the dashboard does not know, and a payload that is not an object', () => {
     expect(fromWire('id: 8\nevent: run.teleported\ndata: {"run_id":"r"}\n\nid: 9\nevent: run.state\ndata: not json\n\n')).toEqual([null, null]);
   });

@@ -3,7 +3,7 @@ import type { Phase, Progress, Run, RunStreamEvent, RunStreamEventName } from '.
 
 // Every event name of the union, checked by the compiler: adding a member to RunStreamEvent without listing it fails tsc.
 const known: Record<RunStreamEventName, true> = {
-  'run.created': true, 'run.state': true, 'phase.state': true, 'phase.attempt': true,
+  'run.created': true, 'run.state': true, 'phase.state': true, 'phase.attempt': true, 'phase.tests': true,
   'approval.requested': true, 'approval.decided': true, 'usage': true,
 };
 

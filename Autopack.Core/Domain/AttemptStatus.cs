@@ -1,6 +1,6 @@
-namespace Autopack.Executor.Loop;
+namespace Autopack.Core.Domain;
 
-/// <summary>The <c>phase_attempts.outcome</c> values.</summary>
+/// <summary>The <c>phase_attempts.outcome</c> values (and <c>outcome</c> of <c>phase.attempt</c> events).</summary>
 public static class AttemptStatus
 {
     public const string Running = "RUNNING";
