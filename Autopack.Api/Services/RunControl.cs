@@ -10,7 +10,7 @@ namespace Autopack.Api.Services;
 /// on a transient failure; a lost commit acknowledgement is recognised by the state change's run event, so the operator is
 /// told Done, not Conflict, and nothing is written twice.
 /// </summary>
-public sealed class RunControl(IAutopackDbFactory dbFactory)
+public sealed class RunControl(IAutopackDbFactory dbFactory, TimeProvider time)
 {
     public enum Outcome { Done, NotFound, Conflict }
 
@@ -22,7 +22,7 @@ public sealed class RunControl(IAutopackDbFactory dbFactory)
             var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, ct);
             if (run is null) return (Outcome.NotFound, null);
             if (run.State.IsFinished()) return (Outcome.Conflict, $"Run is already {EnumNames.ToWire(run.State)}.");
-            var now = DateTime.UtcNow;
+            var now = time.GetUtcNow().UtcDateTime;
             // Queued phases will never run; in-flight ones are stopped by their executor, which watches the run state.
             foreach (var phase in await db.Phases.Where(p => p.RunId == runId && p.State == PhaseState.Queued).ToListAsync(ct))
                 await StateChanges.MovePhaseAsync(db, phase, PhaseState.Skipped, now, note: "run cancelled", ct: ct);
@@ -43,7 +43,7 @@ public sealed class RunControl(IAutopackDbFactory dbFactory)
             if (run.TokensUsed >= cap * RunCaps.PauseAtFraction)
                 return (Outcome.Conflict, $"token_cap {cap} leaves no room: {run.TokensUsed} tokens are used and runs pause at {RunCaps.PauseAtFraction:P0}.");
             run.TokenCap = cap;
-            await StateChanges.MoveRunAsync(db, run, RunState.Running, DateTime.UtcNow, "resumed by operator", ct);
+            await StateChanges.MoveRunAsync(db, run, RunState.Running, time.GetUtcNow().UtcDateTime, "resumed by operator", ct);
             return (Outcome.Done, null);
         }, ct);
     }
@@ -59,7 +59,7 @@ public sealed class RunControl(IAutopackDbFactory dbFactory)
             if (run is null || phase is null) return (Outcome.NotFound, null);
             if (run.State is RunState.Cancelled or RunState.Complete)
                 return (Outcome.Conflict, $"The run is {EnumNames.ToWire(run.State)}; its phases cannot be retried.");
-            var now = DateTime.UtcNow;
+            var now = time.GetUtcNow().UtcDateTime;
             await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: "retried by operator", ct: ct);
             // A fresh round: the count restarts, the attempt rows keep numbering after the old ones (the executor numbers them).
             phase.Attempts = 0;

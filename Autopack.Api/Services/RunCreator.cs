@@ -14,7 +14,7 @@ namespace Autopack.Api.Services;
 /// in one transaction; with an Idempotency-Key, the response is recorded for replays in that same transaction
 /// (<see cref="IdempotencyKeys"/>). Uniqueness of the run id is left to the database so concurrent creates cannot both win.
 /// </summary>
-public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOptions> json)
+public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOptions> json, TimeProvider time)
 {
     public enum Outcome { Created, IdTaken }
 
@@ -31,7 +31,7 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOption
             // A lost commit acknowledgement is recognised by the run.created event, so it answers Created, not IdTaken.
             return await db.RunInTransactionAsync(async () =>
             {
-                var run = Build(request, runId, idempotencyKey);
+                var run = Build(request, runId, idempotencyKey, time.GetUtcNow().UtcDateTime);
                 db.Runs.Add(run);
                 await db.SaveChangesAsync(ct);
                 var payload = new { run_id = run.Id, name = run.Name, phases = run.Phases.Count, tiers = run.Tiers.Count, state = EnumNames.ToWire(run.State) };
@@ -57,10 +57,9 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOption
         _ => false,
     };
 
-    private static Run Build(CreateRunRequest r, string runId, string? idempotencyKey)
+    private static Run Build(CreateRunRequest r, string runId, string? idempotencyKey, DateTime now)
     {
         // Microseconds, as PostgreSQL stores them, so the answer built here equals what a later read returns.
-        var now = DateTime.UtcNow;
         now = now.AddTicks(-(now.Ticks % 10));
         var tierIndex = r.Tiers!.Select((t, i) => (t.TierId!, i)).ToDictionary(x => x.Item1, x => x.i);
         var perTier = new Dictionary<string, int>();

@@ -18,7 +18,7 @@ public static class ApprovalWorkflow
     public static Task<ApprovalRequest> RequestAsync(AutopackDbContext db, string runId, string? phaseId, ApprovalKind kind,
         string reason, string? diff, TimeSpan? ttl = null, CancellationToken ct = default) => db.RunInTransactionAsync(async () =>
     {
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var approval = new ApprovalRequest
         {
             Id = ApprovalRequest.NewId(),
@@ -47,7 +47,7 @@ public static class ApprovalWorkflow
     {
         var approval = await db.Approvals.AsNoTracking().SingleOrDefaultAsync(a => a.Id == approvalId, ct);
         if (approval is null) return new ApprovalDecisionResult(ApprovalDecisionOutcome.NotFound, null);
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var status = approve ? ApprovalStatus.Approved : ApprovalStatus.Rejected;
         var (by, from) = (decidedBy, source);
         if (approval.Status == ApprovalStatus.Pending && approval.ExpiresAt <= now)
@@ -78,7 +78,7 @@ public static class ApprovalWorkflow
     /// <summary>Expires every pending approval past its deadline (default decision: reject). Returns how many.</summary>
     public static async Task<int> ExpireDueAsync(AutopackDbContext db, CancellationToken ct = default)
     {
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var due = await db.Approvals.AsNoTracking()
             .Where(a => a.Status == ApprovalStatus.Pending && a.ExpiresAt <= now)
             .Select(a => a.Id).Take(100).ToListAsync(ct);

@@ -1,6 +1,7 @@
 using Autopack.Core.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Autopack.Core.Data;
@@ -26,7 +27,8 @@ public static class AutopackDataRegistration
     }
 
     /// <summary>
-    /// Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database. Outside a
+    /// Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database, whose contexts
+    /// carry the registered <see cref="TimeProvider"/> (the system clock unless the host registers another). Outside a
     /// host (the executor harness, benchmarks) PostgreSQL gets the retrying strategy Aspire gives the services by default
     /// (<c>EnableRetryOnFailure()</c>: 6 retries, at most 30 s apart), so what runs there runs as in production. SQLite never retries.
     /// </summary>
@@ -36,6 +38,7 @@ public static class AutopackDataRegistration
     private static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database, bool retryOnFailure)
     {
         services.AddSingleton(database);
+        services.TryAddSingleton(TimeProvider.System);
         if (database.Provider == DatabaseProvider.Postgres)
         {
             services.AddDbContextFactory<PostgresAutopackDbContext>(o =>
@@ -43,12 +46,12 @@ public static class AutopackDataRegistration
                 Configure(o, database);
                 if (retryOnFailure) o.UseNpgsql(x => x.EnableRetryOnFailure());
             });
-            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<PostgresAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAutopackDbContext>>()));
+            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<PostgresAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAutopackDbContext>>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
             services.AddDbContextFactory<SqliteAutopackDbContext>(o => Configure(o, database));
-            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<SqliteAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAutopackDbContext>>()));
+            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<SqliteAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAutopackDbContext>>(), sp.GetRequiredService<TimeProvider>()));
         }
         services.AddScoped<AutopackDbContext>(sp => sp.GetRequiredService<IAutopackDbFactory>().Create());
         return services;
@@ -88,7 +91,12 @@ public interface IAutopackDbFactory
     AutopackDbContext Create();
 }
 
-internal sealed class AutopackDbFactory<T>(IDbContextFactory<T> inner) : IAutopackDbFactory where T : AutopackDbContext
+internal sealed class AutopackDbFactory<T>(IDbContextFactory<T> inner, TimeProvider time) : IAutopackDbFactory where T : AutopackDbContext
 {
-    public AutopackDbContext Create() => inner.CreateDbContext();
+    public AutopackDbContext Create()
+    {
+        var db = inner.CreateDbContext();
+        db.Clock = time;
+        return db;
+    }
 }

@@ -14,7 +14,7 @@ public static class DeadLetterAdmin
         var counts = await db.OutboxMessages.GroupBy(m => m.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         var byStatus = Enum.GetValues<OutboxStatus>().ToDictionary(s => EnumNames.ToWire(s), s => counts.FirstOrDefault(c => c.Key == s)?.Count ?? 0);
         var oldest = await db.OutboxMessages.Where(m => m.Status == OutboxStatus.Pending).OrderBy(m => m.CreatedAt).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var stuck = await db.OutboxMessages.CountAsync(m => m.Status == OutboxStatus.Processing && m.LockedUntil < now, ct);
         return new OutboxStats(byStatus, oldest is null ? null : Math.Round((now - oldest.Value).TotalSeconds, 1), stuck);
     }
@@ -35,7 +35,7 @@ public static class DeadLetterAdmin
     {
         var letter = await db.DeadLetters.SingleOrDefaultAsync(d => d.Id == deadLetterId && d.ReplayedAt == null, ct);
         if (letter is null) return false;
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         await db.OutboxMessages.Where(m => m.Id == letter.MessageId && m.Status == OutboxStatus.Dead)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, OutboxStatus.Pending).SetProperty(m => m.Attempts, 0)
                 .SetProperty(m => m.NextAttemptAt, now).SetProperty(m => m.ClaimedBy, (string?)null).SetProperty(m => m.ClaimedTerm, (long?)null), ct);

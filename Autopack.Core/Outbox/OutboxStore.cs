@@ -83,7 +83,7 @@ public static class OutboxStore
                 db.DeadLetters.Add(new DeadLetter
                 {
                     MessageId = m.Id, Type = m.Type, Destination = m.Destination, Payload = m.Payload, Attempts = m.Attempts,
-                    LastError = error, DeadAt = DateTime.UtcNow,
+                    LastError = error, DeadAt = db.UtcNow,
                 });
             }
             return changed;

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Autopack.Executor.Loop;
 
 /// <summary>Every model call: an <see cref="LlmUsageEvent"/>, the run's and phase's token counters and a <c>usage</c> event, in one transaction.</summary>
-public sealed class UsageRecorder(IAutopackDbFactory dbFactory)
+public sealed class UsageRecorder(IAutopackDbFactory dbFactory, TimeProvider time)
 {
     public async Task RecordAsync(string runId, string phaseId, string role, ModelCallResult call, CancellationToken ct)
     {
@@ -20,6 +20,8 @@ public sealed class UsageRecorder(IAutopackDbFactory dbFactory)
             {
                 RunId = runId, PhaseId = phaseId, Provider = call.Provider.Name, Model = call.Model.Model, Role = role,
                 PromptTokens = call.PromptTokens, CompletionTokens = call.CompletionTokens,
+                // The attempt sums its usage by this time against its own start, so both come from the same clock.
+                CreatedAt = time.GetUtcNow().UtcDateTime,
             });
             await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.TokensUsed, r => r.TokensUsed + total), ct);
             await db.Phases.Where(p => p.RunId == runId && p.PhaseId == phaseId)
