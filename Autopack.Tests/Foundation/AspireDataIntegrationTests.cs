@@ -42,12 +42,13 @@ public class AspireDataIntegrationTests
 
         // Npgsql's activity source is traced: a command inside an explicit transaction, which Aspire's retrying strategy
         // accepts because it runs inside the strategy (RunInTransactionAsync).
-        var spans = new List<Activity>();
+        // Npgsql's source is process-wide: other tests' commands finish on other threads while this one looks.
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == "Npgsql",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = spans.Add,
+            ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
         Assert.True(ctx.Database.CreateExecutionStrategy().RetriesOnFailure);
