@@ -9,7 +9,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>The /health contract: database identity and reachability, Qdrant, kill switches, version.</summary>
 public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory dbFactory, KillSwitchReader killSwitches,
-    HealthCheckService healthChecks, ILogger<AutopackHealth> logger, SandboxHealth? sandbox = null)
+    HealthCheckService healthChecks, TimeProvider time, ILogger<AutopackHealth> logger, SandboxHealth? sandbox = null)
 {
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
 
@@ -24,7 +24,7 @@ public sealed class AutopackHealth(AutopackSettings settings, IAutopackDbFactory
         }
         var qdrant = await ProbeQdrantAsync(ct);
         var status = !databaseUp ? "unhealthy" : qdrant == "unreachable" ? "degraded" : "healthy";
-        return new HealthReport(status, DateTime.UtcNow, settings.Database.Identity, databaseUp ? "connected" : "unreachable",
+        return new HealthReport(status, time.GetUtcNow().UtcDateTime, settings.Database.Identity, databaseUp ? "connected" : "unreachable",
             qdrant, switches, settings.Version, "autopack", settings.Component, sandbox?.Status);
     }
 

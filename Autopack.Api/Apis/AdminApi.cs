@@ -37,7 +37,8 @@ public static class AdminApi
 
     private static string Wire(Role role) => EnumNames.ToWire(role).ToLowerInvariant();
 
-    private static async Task<IResult> CreateUser(CreateUserRequest? request, AutopackDbContext db, IPasswordHasher<User> hasher, CancellationToken ct)
+    private static async Task<IResult> CreateUser(CreateUserRequest? request, AutopackDbContext db, IPasswordHasher<User> hasher, TimeProvider time,
+        CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request?.Username) || request.Username.Length > 100) errors["username"] = ["is required, at most 100 characters"];
@@ -46,30 +47,30 @@ public static class AdminApi
         if (!EnumNames.TryParse<Role>(request!.Role ?? "viewer", out var role))
             return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["role"] = ["must be viewer, operator or admin"] });
         if (await db.Users.AnyAsync(u => u.Username == request.Username, ct)) return ApiProblem.Conflict(ProblemCodes.UserExists, $"User '{request.Username}' exists.");
-        var user = new User { Username = request.Username!, PasswordHash = "", Role = role };
+        var user = new User { Username = request.Username!, PasswordHash = "", Role = role, CreatedAt = time.GetUtcNow().UtcDateTime };
         user.PasswordHash = hasher.HashPassword(user, request.Password!);
         db.Users.Add(user);
         await db.SaveChangesAsync(ct);
         return Results.Created($"/admin/users/{user.Username}", new { username = user.Username, role = Wire(role) });
     }
 
-    private static async Task<IResult> CreateApiKey(CreateApiKeyRequest? request, AutopackDbContext db, CancellationToken ct)
+    private static async Task<IResult> CreateApiKey(CreateApiKeyRequest? request, AutopackDbContext db, TimeProvider time, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request?.Name) || request.Name.Length > 100)
             return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["name"] = ["is required, at most 100 characters"] });
         if (!EnumNames.TryParse<Role>(request.Role ?? "viewer", out var role))
             return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["role"] = ["must be viewer, operator or admin"] });
         var key = ApiKeyHasher.NewKey();
-        var row = new ApiKey { Name = request.Name, Prefix = ApiKeyHasher.Prefix(key), Hash = ApiKeyHasher.Hash(key), Role = role };
+        var row = new ApiKey { Name = request.Name, Prefix = ApiKeyHasher.Prefix(key), Hash = ApiKeyHasher.Hash(key), Role = role, CreatedAt = time.GetUtcNow().UtcDateTime };
         db.ApiKeys.Add(row);
         await db.SaveChangesAsync(ct);
         return Results.Created($"/admin/api-keys/{row.Id}", new { id = row.Id, name = row.Name, role = Wire(role), key });
     }
 
-    private static async Task<IResult> RevokeApiKey(long id, AutopackDbContext db, ApiKeyCache cache, CancellationToken ct)
+    private static async Task<IResult> RevokeApiKey(long id, AutopackDbContext db, ApiKeyCache cache, TimeProvider time, CancellationToken ct)
     {
         var revoked = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, DateTime.UtcNow), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, time.GetUtcNow().UtcDateTime), ct);
         cache.Forget(id);
         if (revoked == 1) return Results.NoContent();
         return await db.ApiKeys.AnyAsync(k => k.Id == id, ct) ? Results.NoContent() : ApiProblem.NotFound($"API key {id}");

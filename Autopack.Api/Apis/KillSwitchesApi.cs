@@ -32,7 +32,8 @@ public static class KillSwitchesApi
             : new KillSwitchDto(n, false, null, null, null)).ToList()));
     }
 
-    private static async Task<IResult> Set(string name, KillSwitchUpdate? update, ClaimsPrincipal user, AutopackDbContext db, KillSwitchReader reader, CancellationToken ct)
+    private static async Task<IResult> Set(string name, KillSwitchUpdate? update, ClaimsPrincipal user, AutopackDbContext db, KillSwitchReader reader,
+        TimeProvider time, CancellationToken ct)
     {
         if (!KillSwitchNames.All.Contains(name)) return ApiProblem.NotFound($"Kill switch '{name}'");
         if (update?.Enabled is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["enabled"] = ["is required (true or false)"] });
@@ -42,7 +43,7 @@ public static class KillSwitchesApi
         row.Enabled = update.Enabled.Value;
         row.Reason = update.Reason;
         row.UpdatedBy = user.Identity?.Name;
-        row.UpdatedAt = DateTime.UtcNow;
+        row.UpdatedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
         reader.Invalidate();
         return Results.Ok(new KillSwitchDto(row.Name, row.Enabled, row.Reason, row.UpdatedBy, row.UpdatedAt));

@@ -11,7 +11,7 @@ namespace Autopack.Api.Auth;
 /// AUTOPACK_ADMIN_PASSWORD create the first admin user for the dashboard. Both only when absent.
 /// </summary>
 public sealed class AuthBootstrap(AutopackSettings settings, IConfiguration configuration, IAutopackDbFactory dbFactory,
-    IPasswordHasher<User> hasher, ILogger<AuthBootstrap> logger) : IHostedService
+    IPasswordHasher<User> hasher, TimeProvider time, ILogger<AuthBootstrap> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
@@ -21,7 +21,7 @@ public sealed class AuthBootstrap(AutopackSettings settings, IConfiguration conf
             var hash = ApiKeyHasher.Hash(key);
             if (!await db.ApiKeys.AnyAsync(k => k.Hash == hash, ct))
             {
-                db.ApiKeys.Add(new ApiKey { Name = "bootstrap", Prefix = ApiKeyHasher.Prefix(key), Hash = hash, Role = Role.Admin });
+                db.ApiKeys.Add(new ApiKey { Name = "bootstrap", Prefix = ApiKeyHasher.Prefix(key), Hash = hash, Role = Role.Admin, CreatedAt = time.GetUtcNow().UtcDateTime });
                 await SaveIgnoringRaceAsync(db, ct);
                 logger.LogInformation("Bootstrapped the admin API key from AUTOPACK_API_KEY");
             }
@@ -30,7 +30,7 @@ public sealed class AuthBootstrap(AutopackSettings settings, IConfiguration conf
         var password = configuration["AUTOPACK_ADMIN_PASSWORD"];
         if (!string.IsNullOrWhiteSpace(user) && !string.IsNullOrEmpty(password) && !await db.Users.AnyAsync(u => u.Username == user, ct))
         {
-            var admin = new User { Username = user, PasswordHash = "", Role = Role.Admin };
+            var admin = new User { Username = user, PasswordHash = "", Role = Role.Admin, CreatedAt = time.GetUtcNow().UtcDateTime };
             admin.PasswordHash = hasher.HashPassword(admin, password);
             db.Users.Add(admin);
             await SaveIgnoringRaceAsync(db, ct);

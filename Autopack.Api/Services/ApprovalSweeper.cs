@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Autopack.Api.Services;
 
 /// <summary>Expires pending approvals past their deadline (default decision: reject), so a waiting executor fails closed.</summary>
-public sealed class ApprovalSweeper(IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> options, ILogger<ApprovalSweeper> logger) : BackgroundService
+public sealed class ApprovalSweeper(IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> options, TimeProvider time, ILogger<ApprovalSweeper> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -23,7 +24,7 @@ public sealed class ApprovalSweeper(IAutopackDbFactory dbFactory, IOptions<ApiLi
             {
                 logger.LogWarning(ex, "Approval sweep failed: {Error}", ex.GetBaseException().Message);
             }
-            try { await Task.Delay(interval, stoppingToken); } catch (OperationCanceledException) { return; }
+            try { await Task.Delay(interval, time, stoppingToken); } catch (OperationCanceledException) { return; }
         }
     }
 }

@@ -5,72 +5,76 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Api.Services;
 
-/// <summary>Operator actions on a run: cancel, resume after a budget pause, retry a failed phase. Each is one transaction.</summary>
-public sealed class RunControl(IAutopackDbFactory dbFactory)
+/// <summary>
+/// Operator actions on a run: cancel, resume after a budget pause, retry a failed phase. Each is one transaction, rerun whole
+/// on a transient failure; a lost commit acknowledgement is recognised by the state change's run event, so the operator is
+/// told Done, not Conflict, and nothing is written twice.
+/// </summary>
+public sealed class RunControl(IAutopackDbFactory dbFactory, TimeProvider time)
 {
     public enum Outcome { Done, NotFound, Conflict }
 
     public async Task<(Outcome, string?)> CancelAsync(string runId, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, ct);
-        if (run is null) return (Outcome.NotFound, null);
-        if (run.State.IsFinished()) return (Outcome.Conflict, $"Run is already {EnumNames.ToWire(run.State)}.");
-        var now = DateTime.UtcNow;
-        // Queued phases will never run; in-flight ones are stopped by their executor, which watches the run state.
-        foreach (var phase in await db.Phases.Where(p => p.RunId == runId && p.State == PhaseState.Queued).ToListAsync(ct))
-            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Skipped, now, note: "run cancelled", ct: ct);
-        await StateChanges.MoveRunAsync(db, run, RunState.Cancelled, now, "cancelled by operator", ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return (Outcome.Done, null);
+        return await db.RunInTransactionAsync<(Outcome, string?)>(async () =>
+        {
+            var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, ct);
+            if (run is null) return (Outcome.NotFound, null);
+            if (run.State.IsFinished()) return (Outcome.Conflict, $"Run is already {EnumNames.ToWire(run.State)}.");
+            var now = time.GetUtcNow().UtcDateTime;
+            // Queued phases will never run; in-flight ones are stopped by their executor, which watches the run state.
+            foreach (var phase in await db.Phases.Where(p => p.RunId == runId && p.State == PhaseState.Queued).ToListAsync(ct))
+                await StateChanges.MovePhaseAsync(db, phase, PhaseState.Skipped, now, note: "run cancelled", ct: ct);
+            await StateChanges.MoveRunAsync(db, run, RunState.Cancelled, now, "cancelled by operator", ct);
+            return (Outcome.Done, null);
+        }, ct);
     }
 
     public async Task<(Outcome, string?)> ResumeAsync(string runId, long? tokenCap, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, ct);
-        if (run is null) return (Outcome.NotFound, null);
-        if (run.State != RunState.Paused) return (Outcome.Conflict, $"Only a PAUSED run can be resumed; this one is {EnumNames.ToWire(run.State)}.");
-        var cap = tokenCap ?? run.TokenCap;
-        if (run.TokensUsed >= cap * RunCaps.PauseAtFraction)
-            return (Outcome.Conflict, $"token_cap {cap} leaves no room: {run.TokensUsed} tokens are used and runs pause at {RunCaps.PauseAtFraction:P0}.");
-        run.TokenCap = cap;
-        await StateChanges.MoveRunAsync(db, run, RunState.Running, DateTime.UtcNow, "resumed by operator", ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return (Outcome.Done, null);
+        return await db.RunInTransactionAsync<(Outcome, string?)>(async () =>
+        {
+            var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, ct);
+            if (run is null) return (Outcome.NotFound, null);
+            if (run.State != RunState.Paused) return (Outcome.Conflict, $"Only a PAUSED run can be resumed; this one is {EnumNames.ToWire(run.State)}.");
+            var cap = tokenCap ?? run.TokenCap;
+            if (run.TokensUsed >= cap * RunCaps.PauseAtFraction)
+                return (Outcome.Conflict, $"token_cap {cap} leaves no room: {run.TokensUsed} tokens are used and runs pause at {RunCaps.PauseAtFraction:P0}.");
+            run.TokenCap = cap;
+            await StateChanges.MoveRunAsync(db, run, RunState.Running, time.GetUtcNow().UtcDateTime, "resumed by operator", ct);
+            return (Outcome.Done, null);
+        }, ct);
     }
 
     /// <summary>FAILED → QUEUED with a fresh attempt budget; a FAILED run goes back to RUNNING. Illegal moves throw (409 with the allowed moves).</summary>
     public async Task<(Outcome, string?)> RetryPhaseAsync(string runId, string phaseId, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, ct);
-        var phase = await db.Phases.SingleOrDefaultAsync(p => p.RunId == runId && p.PhaseId == phaseId, ct);
-        if (run is null || phase is null) return (Outcome.NotFound, null);
-        if (run.State is RunState.Cancelled or RunState.Complete)
-            return (Outcome.Conflict, $"The run is {EnumNames.ToWire(run.State)}; its phases cannot be retried.");
-        var now = DateTime.UtcNow;
-        await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: "retried by operator", ct: ct);
-        // A fresh round: the count restarts, the attempt rows keep numbering after the old ones (the executor numbers them).
-        phase.Attempts = 0;
-        phase.ErrorReleases = 0;
-        phase.NotBefore = null;
-        phase.StatusReason = null;
-        foreach (var waiting in await db.Phases.Where(p => p.RunId == runId && p.State == PhaseState.Queued && p.StatusReason != null).ToListAsync(ct))
-            waiting.StatusReason = null;
-        if (run.State is RunState.Failed)
+        return await db.RunInTransactionAsync<(Outcome, string?)>(async () =>
         {
-            run.CompletedAt = null;
-            run.FailureReason = null;
-            await StateChanges.MoveRunAsync(db, run, RunState.Running, now, "phase retried", ct);
-        }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return (Outcome.Done, null);
+            var run = await db.Runs.SingleOrDefaultAsync(r => r.Id == runId, ct);
+            var phase = await db.Phases.SingleOrDefaultAsync(p => p.RunId == runId && p.PhaseId == phaseId, ct);
+            if (run is null || phase is null) return (Outcome.NotFound, null);
+            if (run.State is RunState.Cancelled or RunState.Complete)
+                return (Outcome.Conflict, $"The run is {EnumNames.ToWire(run.State)}; its phases cannot be retried.");
+            var now = time.GetUtcNow().UtcDateTime;
+            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: "retried by operator", ct: ct);
+            // A fresh round: the count restarts, the attempt rows keep numbering after the old ones (the executor numbers them).
+            phase.Attempts = 0;
+            phase.ErrorReleases = 0;
+            phase.NotBefore = null;
+            phase.StatusReason = null;
+            foreach (var waiting in await db.Phases.Where(p => p.RunId == runId && p.State == PhaseState.Queued && p.StatusReason != null).ToListAsync(ct))
+                waiting.StatusReason = null;
+            if (run.State is RunState.Failed)
+            {
+                run.CompletedAt = null;
+                run.FailureReason = null;
+                await StateChanges.MoveRunAsync(db, run, RunState.Running, now, "phase retried", ct);
+            }
+            return (Outcome.Done, null);
+        }, ct);
     }
 }

@@ -14,7 +14,7 @@ namespace Autopack.Api.Services;
 /// in one transaction; with an Idempotency-Key, the response is recorded for replays in that same transaction
 /// (<see cref="IdempotencyKeys"/>). Uniqueness of the run id is left to the database so concurrent creates cannot both win.
 /// </summary>
-public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOptions> json)
+public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOptions> json, TimeProvider time)
 {
     public enum Outcome { Created, IdTaken }
 
@@ -23,26 +23,30 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOption
 
     public async Task<Result> CreateAsync(CreateRunRequest request, string? idempotencyKey, CancellationToken ct)
     {
-        var run = Build(request, idempotencyKey);
+        // The id is chosen once: a rerun of the transaction creates the same run.
+        var runId = request.RunId ?? "run-" + Guid.NewGuid().ToString("N")[..12];
         await using var db = dbFactory.Create();
         try
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            db.Runs.Add(run);
-            await db.SaveChangesAsync(ct);
-            var payload = new { run_id = run.Id, name = run.Name, phases = run.Phases.Count, tiers = run.Tiers.Count, state = EnumNames.ToWire(run.State) };
-            await RunEventWriter.AppendAsync(db, run.Id, EventTypes.RunCreated, payload, ct: ct);
-            OutboxWriter.Publish(db, EventTypes.RunCreated, payload, run.Id);
-            await db.SaveChangesAsync(ct);
-            var dto = RunDto.From(run, run.Phases.Select(p => p.State).ToList(), run.Tiers, run.Phases);
-            var body = JsonSerializer.Serialize(dto, json.Value.SerializerOptions);
-            if (idempotencyKey is not null) await IdempotencyKeys.CompleteAsync(db, idempotencyKey, StatusCodes.Status201Created, body, run.Id, ct);
-            await tx.CommitAsync(ct);
-            return new Result(Outcome.Created, run.Id, dto, body);
+            // A lost commit acknowledgement is recognised by the run.created event, so it answers Created, not IdTaken.
+            return await db.RunInTransactionAsync(async () =>
+            {
+                var run = Build(request, runId, idempotencyKey, time.GetUtcNow().UtcDateTime);
+                db.Runs.Add(run);
+                await db.SaveChangesAsync(ct);
+                var payload = new { run_id = run.Id, name = run.Name, phases = run.Phases.Count, tiers = run.Tiers.Count, state = EnumNames.ToWire(run.State) };
+                await RunEventWriter.AppendAsync(db, run.Id, EventTypes.RunCreated, payload, ct: ct);
+                OutboxWriter.Publish(db, EventTypes.RunCreated, payload, run.Id);
+                await db.SaveChangesAsync(ct);
+                var dto = RunDto.From(run, run.Phases.Select(p => p.State).ToList(), run.Tiers, run.Phases);
+                var body = JsonSerializer.Serialize(dto, json.Value.SerializerOptions);
+                if (idempotencyKey is not null) await IdempotencyKeys.CompleteAsync(db, idempotencyKey, StatusCodes.Status201Created, body, run.Id, ct);
+                return new Result(Outcome.Created, run.Id, dto, body);
+            }, ct);
         }
         catch (DbUpdateException ex) when (IsUniqueViolation(ex))
         {
-            return new Result(Outcome.IdTaken, run.Id);
+            return new Result(Outcome.IdTaken, runId);
         }
     }
 
@@ -53,11 +57,9 @@ public sealed class RunCreator(IAutopackDbFactory dbFactory, IOptions<JsonOption
         _ => false,
     };
 
-    private static Run Build(CreateRunRequest r, string? idempotencyKey)
+    private static Run Build(CreateRunRequest r, string runId, string? idempotencyKey, DateTime now)
     {
-        var runId = r.RunId ?? "run-" + Guid.NewGuid().ToString("N")[..12];
         // Microseconds, as PostgreSQL stores them, so the answer built here equals what a later read returns.
-        var now = DateTime.UtcNow;
         now = now.AddTicks(-(now.Ticks % 10));
         var tierIndex = r.Tiers!.Select((t, i) => (t.TierId!, i)).ToDictionary(x => x.Item1, x => x.i);
         var perTier = new Dictionary<string, int>();

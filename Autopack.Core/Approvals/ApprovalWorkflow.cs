@@ -14,11 +14,11 @@ public static class ApprovalWorkflow
 {
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromMinutes(15);
 
-    public static async Task<ApprovalRequest> RequestAsync(AutopackDbContext db, string runId, string? phaseId, ApprovalKind kind,
-        string reason, string? diff, TimeSpan? ttl = null, CancellationToken ct = default)
+    /// <remarks>A lost commit acknowledgement is recognised by the run event, so a retry cannot add a second approval.</remarks>
+    public static Task<ApprovalRequest> RequestAsync(AutopackDbContext db, string runId, string? phaseId, ApprovalKind kind,
+        string reason, string? diff, TimeSpan? ttl = null, CancellationToken ct = default) => db.RunInTransactionAsync(async () =>
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var approval = new ApprovalRequest
         {
             Id = ApprovalRequest.NewId(),
@@ -34,36 +34,34 @@ public static class ApprovalWorkflow
         var payload = Describe(approval);
         await RunEventWriter.AppendAsync(db, runId, EventTypes.ApprovalRequested, payload, phaseId, ct);
         OutboxWriter.Publish(db, EventTypes.ApprovalRequested, payload, runId);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return approval;
-    }
+    }, ct);
 
     /// <summary>
     /// Approves or rejects a pending approval. Only one decision wins: the update is conditional on
-    /// status PENDING, so a dashboard click racing a Telegram button (or the sweeper) cannot both apply.
+    /// status PENDING, so a dashboard click racing a Telegram button (or the sweeper) cannot both apply; for the same reason a
+    /// rerun after a failure cannot decide twice (and a lost commit acknowledgement is recognised by the run event).
     /// </summary>
-    public static async Task<ApprovalDecisionResult> DecideAsync(AutopackDbContext db, string approvalId, bool approve,
-        string decidedBy, string source, string? comment = null, CancellationToken ct = default)
+    public static Task<ApprovalDecisionResult> DecideAsync(AutopackDbContext db, string approvalId, bool approve,
+        string decidedBy, string source, string? comment = null, CancellationToken ct = default) => db.RunInTransactionAsync(async () =>
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var approval = await db.Approvals.AsNoTracking().SingleOrDefaultAsync(a => a.Id == approvalId, ct);
         if (approval is null) return new ApprovalDecisionResult(ApprovalDecisionOutcome.NotFound, null);
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var status = approve ? ApprovalStatus.Approved : ApprovalStatus.Rejected;
+        var (by, from) = (decidedBy, source);
         if (approval.Status == ApprovalStatus.Pending && approval.ExpiresAt <= now)
         {
             // Past its deadline it can no longer be approved, even if the sweeper has not run yet.
             status = ApprovalStatus.Expired;
-            decidedBy = "sweeper";
-            source = "sweeper";
+            (by, from) = ("sweeper", "sweeper");
         }
         var changed = await db.Approvals
             .Where(a => a.Id == approvalId && a.Status == ApprovalStatus.Pending)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(a => a.Status, status)
-                .SetProperty(a => a.DecidedBy, decidedBy)
-                .SetProperty(a => a.DecisionSource, source)
+                .SetProperty(a => a.DecidedBy, by)
+                .SetProperty(a => a.DecisionSource, from)
                 .SetProperty(a => a.Comment, comment)
                 .SetProperty(a => a.DecidedAt, now), ct);
         if (changed == 0)
@@ -74,15 +72,13 @@ public static class ApprovalWorkflow
         var payload = Describe(decided);
         await RunEventWriter.AppendAsync(db, decided.RunId, EventTypes.ApprovalDecided, payload, decided.PhaseId, ct);
         OutboxWriter.Publish(db, EventTypes.ApprovalDecided, payload, decided.RunId);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return new ApprovalDecisionResult(status == ApprovalStatus.Expired ? ApprovalDecisionOutcome.Expired : ApprovalDecisionOutcome.Decided, decided);
-    }
+    }, ct);
 
     /// <summary>Expires every pending approval past its deadline (default decision: reject). Returns how many.</summary>
     public static async Task<int> ExpireDueAsync(AutopackDbContext db, CancellationToken ct = default)
     {
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var due = await db.Approvals.AsNoTracking()
             .Where(a => a.Status == ApprovalStatus.Pending && a.ExpiresAt <= now)
             .Select(a => a.Id).Take(100).ToListAsync(ct);

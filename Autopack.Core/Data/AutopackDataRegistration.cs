@@ -1,6 +1,7 @@
 using Autopack.Core.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Autopack.Core.Data;
@@ -8,35 +9,49 @@ namespace Autopack.Core.Data;
 public static class AutopackDataRegistration
 {
     /// <summary>
-    /// The services' registration: <see cref="AddAutopackData(IServiceCollection, DatabaseConnection)"/>, and on PostgreSQL
-    /// Aspire's Npgsql EF Core integration on top (<c>EnrichNpgsqlDbContext</c>: Npgsql tracing and metrics, the EF Core
-    /// health check, the command timeout; settings under <c>Aspire:Npgsql:EntityFrameworkCore:PostgreSQL</c>). The
-    /// connection itself is resolved once by <see cref="DatabaseConnection"/> (<c>ConnectionStrings__autopack</c>, else
-    /// <c>DATABASE_URL</c>), so the database identity does not depend on how it was given. Aspire's retrying execution
-    /// strategy stays off: every state change is one explicit transaction (state, run event, outbox row), and EF refuses
-    /// user transactions under a retrying strategy; a failed transaction is retried by its caller's loop instead.
+    /// The services' registration: the contexts of <see cref="AddAutopackData(IServiceCollection, DatabaseConnection)"/>, and on
+    /// PostgreSQL Aspire's Npgsql EF Core integration on top (<c>EnrichNpgsqlDbContext</c>: the retrying execution strategy,
+    /// Npgsql tracing and metrics, the EF Core health check, the command timeout; settings under
+    /// <c>Aspire:Npgsql:EntityFrameworkCore:PostgreSQL</c>, e.g. <c>DisableRetry</c>). The connection itself is resolved once
+    /// by <see cref="DatabaseConnection"/> (<c>ConnectionStrings__autopack</c>, else <c>DATABASE_URL</c>), so the database
+    /// identity does not depend on how it was given. Retries are safe because every explicit transaction goes through
+    /// <see cref="TransactionExtensions.RunInTransactionAsync{T}"/>.
     /// </summary>
     public static IHostApplicationBuilder AddAutopackData(this IHostApplicationBuilder builder, DatabaseConnection database)
     {
-        builder.Services.AddAutopackData(database);
+        // Aspire decides about retries here (on unless DisableRetry), so the contexts are registered without them.
+        builder.Services.AddAutopackData(database, retryOnFailure: false);
         if (database.Provider == DatabaseProvider.Postgres)
-            builder.EnrichNpgsqlDbContext<PostgresAutopackDbContext>(settings => settings.DisableRetry = true);
+            builder.EnrichNpgsqlDbContext<PostgresAutopackDbContext>();
         return builder;
     }
 
-    /// <summary>Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database.</summary>
-    public static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database)
+    /// <summary>
+    /// Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database, whose contexts
+    /// carry the registered <see cref="TimeProvider"/> (the system clock unless the host registers another). Outside a
+    /// host (the executor harness, benchmarks) PostgreSQL gets the retrying strategy Aspire gives the services by default
+    /// (<c>EnableRetryOnFailure()</c>: 6 retries, at most 30 s apart), so what runs there runs as in production. SQLite never retries.
+    /// </summary>
+    public static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database) =>
+        services.AddAutopackData(database, retryOnFailure: true);
+
+    private static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database, bool retryOnFailure)
     {
         services.AddSingleton(database);
+        services.TryAddSingleton(TimeProvider.System);
         if (database.Provider == DatabaseProvider.Postgres)
         {
-            services.AddDbContextFactory<PostgresAutopackDbContext>(o => Configure(o, database));
-            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<PostgresAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAutopackDbContext>>()));
+            services.AddDbContextFactory<PostgresAutopackDbContext>(o =>
+            {
+                Configure(o, database);
+                if (retryOnFailure) o.UseNpgsql(x => x.EnableRetryOnFailure());
+            });
+            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<PostgresAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAutopackDbContext>>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
             services.AddDbContextFactory<SqliteAutopackDbContext>(o => Configure(o, database));
-            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<SqliteAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAutopackDbContext>>()));
+            services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<SqliteAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAutopackDbContext>>(), sp.GetRequiredService<TimeProvider>()));
         }
         services.AddScoped<AutopackDbContext>(sp => sp.GetRequiredService<IAutopackDbFactory>().Create());
         return services;
@@ -52,7 +67,10 @@ public static class AutopackDataRegistration
         
     }
 
-    /// <summary>Options for one provider's context, for tools and tests that build a context by hand.</summary>
+    /// <summary>
+    /// One provider's context built by hand, for tools (migrations, design time) and tests that set up data directly; it has no
+    /// retrying strategy, so their raw transactions need no wrapping.
+    /// </summary>
     public static AutopackDbContext CreateContext(DatabaseConnection database)
     {
         if (database.Provider == DatabaseProvider.Postgres)
@@ -73,7 +91,12 @@ public interface IAutopackDbFactory
     AutopackDbContext Create();
 }
 
-internal sealed class AutopackDbFactory<T>(IDbContextFactory<T> inner) : IAutopackDbFactory where T : AutopackDbContext
+internal sealed class AutopackDbFactory<T>(IDbContextFactory<T> inner, TimeProvider time) : IAutopackDbFactory where T : AutopackDbContext
 {
-    public AutopackDbContext Create() => inner.CreateDbContext();
+    public AutopackDbContext Create()
+    {
+        var db = inner.CreateDbContext();
+        db.Clock = time;
+        return db;
+    }
 }

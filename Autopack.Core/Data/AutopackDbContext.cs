@@ -30,6 +30,15 @@ public abstract class AutopackDbContext(DbContextOptions options) : DbContext(op
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
+    /// <summary>
+    /// The clock the writers that receive only the context stamp their rows with (run events, outbox rows, approvals, dead
+    /// letters): the host's registered <see cref="TimeProvider"/>, handed over by <see cref="IAutopackDbFactory"/>, so a test's
+    /// fake clock reaches them without a clock parameter on every static writer; the system clock for contexts built by hand.
+    /// </summary>
+    public TimeProvider Clock { get; internal set; } = TimeProvider.System;
+
+    internal DateTime UtcNow => Clock.GetUtcNow().UtcDateTime;
+
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {
         // Every timestamp is UTC; SQLite forgets the kind, so it is restored on read.

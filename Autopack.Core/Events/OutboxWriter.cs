@@ -25,7 +25,7 @@ public static class OutboxWriter
 
     public static OutboxMessage Enqueue(AutopackDbContext db, string type, string destination, object payload, string? runId = null)
     {
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var message = new OutboxMessage
         {
             Type = type,

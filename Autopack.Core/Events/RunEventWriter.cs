@@ -33,7 +33,7 @@ public static class RunEventWriter
             Type = type,
             PhaseId = phaseId,
             Payload = JsonSerializer.Serialize(payload, Json),
-            CreatedAt = DateTime.UtcNow,
+            CreatedAt = db.UtcNow,
         };
         db.RunEvents.Add(ev);
         await RunEventNotifications.NotifyAsync(db, runId, ct);

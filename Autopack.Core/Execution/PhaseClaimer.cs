@@ -44,10 +44,13 @@ public sealed class PhaseClaimer(TimeProvider time)
         return null;
     }
 
-    private async Task<(ClaimedPhase? Claimed, bool Locked)> TryClaimInRunAsync(AutopackDbContext db, string runId, string workerId, TimeSpan lease,
-        int maxParallelPerRun, CancellationToken ct)
+    /// <remarks>
+    /// One transaction, rerun whole on a transient failure. A commit whose acknowledgement was lost is recognised by its run
+    /// event (<see cref="TransactionExtensions"/>), so the claim it made is returned rather than tried again and lost.
+    /// </remarks>
+    private Task<(ClaimedPhase? Claimed, bool Locked)> TryClaimInRunAsync(AutopackDbContext db, string runId, string workerId, TimeSpan lease,
+        int maxParallelPerRun, CancellationToken ct) => db.RunInTransactionAsync<(ClaimedPhase?, bool)>(async () =>
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
         // Row lock on the run: claims of one run are serialized until commit. PostgreSQL skips a run that is locked
         // (another claimer or a state change holds it); SQLite has one writer at a time anyway.
@@ -96,10 +99,8 @@ public sealed class PhaseClaimer(TimeProvider time)
         var payload = StateChanges.DescribePhase(phase, PhaseState.Queued);
         await RunEventWriter.AppendAsync(db, runId, EventTypes.PhaseState, payload, phase.PhaseId, ct);
         OutboxWriter.Publish(db, EventTypes.PhaseState, payload, runId);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return (new ClaimedPhase(phase.Id, runId, phase.PhaseId, holder, leaseUntil), true);
-    }
+    }, ct);
 
     /// <summary>Extends the lease; false when the phase is no longer this worker's (requeued, cancelled, finished).</summary>
     public async Task<bool> RenewAsync(AutopackDbContext db, ClaimedPhase claim, TimeSpan lease, CancellationToken ct = default)
@@ -140,11 +141,13 @@ public sealed class PhaseClaimer(TimeProvider time)
     public Task<bool> ReleaseAsync(AutopackDbContext db, ClaimedPhase claim, string reason, string note, CancellationToken ct = default) =>
         ReleaseAsync(db, claim.PhaseRowId, claim.RunId, claim.WorkerId, reason, note, null, ct);
 
-    private async Task<bool> ReleaseAsync(AutopackDbContext db, long phaseRowId, string runId, string? holder, string reason, string note,
-        DateTime? requireExpiredBefore, CancellationToken ct)
+    /// <remarks>
+    /// Safe to rerun: every write is conditional on the phase still being in flight (and held by <paramref name="holder"/>),
+    /// and a lost commit acknowledgement is recognised by its run event.
+    /// </remarks>
+    private Task<bool> ReleaseAsync(AutopackDbContext db, long phaseRowId, string runId, string? holder, string reason, string note,
+        DateTime? requireExpiredBefore, CancellationToken ct) => db.RunInTransactionAsync(async () =>
     {
-        db.ChangeTracker.Clear();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
         await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, now), ct);
         var phase = await db.Phases.SingleOrDefaultAsync(p => p.Id == phaseRowId, ct);
@@ -165,8 +168,6 @@ public sealed class PhaseClaimer(TimeProvider time)
         {
             await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: note, ct: ct);
         }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return true;
-    }
+    }, ct);
 }

@@ -14,7 +14,7 @@ public static class DeadLetterAdmin
         var counts = await db.OutboxMessages.GroupBy(m => m.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         var byStatus = Enum.GetValues<OutboxStatus>().ToDictionary(s => EnumNames.ToWire(s), s => counts.FirstOrDefault(c => c.Key == s)?.Count ?? 0);
         var oldest = await db.OutboxMessages.Where(m => m.Status == OutboxStatus.Pending).OrderBy(m => m.CreatedAt).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         var stuck = await db.OutboxMessages.CountAsync(m => m.Status == OutboxStatus.Processing && m.LockedUntil < now, ct);
         return new OutboxStats(byStatus, oldest is null ? null : Math.Round((now - oldest.Value).TotalSeconds, 1), stuck);
     }
@@ -30,20 +30,18 @@ public static class DeadLetterAdmin
         db.DeadLetters.AsNoTracking().OrderByDescending(d => d.DeadAt).Take(limit).ToListAsync(ct);
 
     /// <summary>Puts the dead message back in the queue with a fresh attempt budget. False when there is no such dead letter.</summary>
-    public static async Task<bool> RetryAsync(AutopackDbContext db, long deadLetterId, CancellationToken ct = default)
+    /// <remarks>Safe to rerun: both writes are conditional (a letter not yet replayed, a message still DEAD).</remarks>
+    public static Task<bool> RetryAsync(AutopackDbContext db, long deadLetterId, CancellationToken ct = default) => db.RunInTransactionAsync(async () =>
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var letter = await db.DeadLetters.SingleOrDefaultAsync(d => d.Id == deadLetterId && d.ReplayedAt == null, ct);
         if (letter is null) return false;
-        var now = DateTime.UtcNow;
+        var now = db.UtcNow;
         await db.OutboxMessages.Where(m => m.Id == letter.MessageId && m.Status == OutboxStatus.Dead)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, OutboxStatus.Pending).SetProperty(m => m.Attempts, 0)
                 .SetProperty(m => m.NextAttemptAt, now).SetProperty(m => m.ClaimedBy, (string?)null).SetProperty(m => m.ClaimedTerm, (long?)null), ct);
         letter.ReplayedAt = now;
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         return true;
-    }
+    }, ct);
 
     public static async Task<int> RetryAllAsync(AutopackDbContext db, CancellationToken ct = default)
     {
@@ -54,12 +52,10 @@ public static class DeadLetterAdmin
     }
 
     /// <summary>Deletes every dead letter and its dead message.</summary>
-    public static async Task<int> PurgeAsync(AutopackDbContext db, CancellationToken ct = default)
+    /// <remarks>Safe to rerun: deleting again deletes nothing more.</remarks>
+    public static Task<int> PurgeAsync(AutopackDbContext db, CancellationToken ct = default) => db.RunInTransactionAsync(async () =>
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.OutboxMessages.Where(m => m.Status == OutboxStatus.Dead).ExecuteDeleteAsync(ct);
-        var purged = await db.DeadLetters.ExecuteDeleteAsync(ct);
-        await tx.CommitAsync(ct);
-        return purged;
-    }
+        return await db.DeadLetters.ExecuteDeleteAsync(ct);
+    }, ct);
 }

@@ -44,12 +44,13 @@ public static class OutboxStore
     {
         if (!db.IsPostgres)
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var done = new HashSet<Guid>();
-            foreach (var m in messages)
-                if (await MarkDeliveredAsync(db, m, holder, term, ct) == 1) done.Add(m.Id);
-            await tx.CommitAsync(ct);
-            return done;
+            return await db.RunInTransactionAsync(async () =>
+            {
+                var done = new HashSet<Guid>();
+                foreach (var m in messages)
+                    if (await MarkDeliveredAsync(db, m, holder, term, ct) == 1) done.Add(m.Id);
+                return done;
+            }, ct);
         }
         var ids = await db.Database.SqlQueryRaw<Guid>($"""
             UPDATE outbox_messages SET {Delivered(db)}
@@ -69,22 +70,24 @@ public static class OutboxStore
         Settle(db, m, holder, term, $"status = 'PENDING', last_error = @p4, next_attempt_at = {SqlClock.Now(db, "@p5")}, locked_until = NULL", [error, delay.TotalSeconds], ct);
 
     /// <summary>DEAD plus a dead-letter row, together.</summary>
-    public static async Task<int> MarkDeadAsync(AutopackDbContext db, OutboxMessage m, string holder, long term, string error, CancellationToken ct = default)
-    {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var changed = await Settle(db, m, holder, term, "status = 'DEAD', last_error = @p4, locked_until = NULL", [error], ct);
-        if (changed == 1)
+    /// <remarks>
+    /// Safe to rerun: the dead-letter row is added only when this try's fenced update moved the message from PROCESSING, so a
+    /// rerun after a lost commit acknowledgement changes nothing and adds no second dead letter (and answers 0).
+    /// </remarks>
+    public static Task<int> MarkDeadAsync(AutopackDbContext db, OutboxMessage m, string holder, long term, string error, CancellationToken ct = default) =>
+        db.RunInTransactionAsync(async () =>
         {
-            db.DeadLetters.Add(new DeadLetter
+            var changed = await Settle(db, m, holder, term, "status = 'DEAD', last_error = @p4, locked_until = NULL", [error], ct);
+            if (changed == 1)
             {
-                MessageId = m.Id, Type = m.Type, Destination = m.Destination, Payload = m.Payload, Attempts = m.Attempts,
-                LastError = error, DeadAt = DateTime.UtcNow,
-            });
-            await db.SaveChangesAsync(ct);
-        }
-        await tx.CommitAsync(ct);
-        return changed;
-    }
+                db.DeadLetters.Add(new DeadLetter
+                {
+                    MessageId = m.Id, Type = m.Type, Destination = m.Destination, Payload = m.Payload, Attempts = m.Attempts,
+                    LastError = error, DeadAt = db.UtcNow,
+                });
+            }
+            return changed;
+        }, ct);
 
     private static Task<int> Settle(AutopackDbContext db, OutboxMessage m, string holder, long term, string set, object[] extra, CancellationToken ct) =>
         db.Database.ExecuteSqlRawAsync($"""

@@ -67,7 +67,7 @@ public static class ExecutorServiceExtensions
     private static IMemoryStore? CreateMemoryStore(IServiceProvider sp, ExecutorOptions options, AutopackSettings settings)
     {
         if (!options.MemoryEnabled) return null;
-        if (settings.Qdrant is not null) return new QdrantMemoryStore(sp.GetRequiredService<QdrantClient>(), options.QdrantCollection);
+        if (settings.Qdrant is not null) return new QdrantMemoryStore(sp.GetRequiredService<QdrantClient>(), options.QdrantCollection, sp.GetRequiredService<TimeProvider>());
         return new EmbeddedMemoryStore(sp.GetRequiredService<IAutopackDbFactory>(), options.QdrantCollection, sp.GetService<TimeProvider>());
     }
 

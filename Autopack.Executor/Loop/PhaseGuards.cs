@@ -67,12 +67,12 @@ public sealed class PhaseGuards(IAutopackDbFactory dbFactory, PhaseLedger ledger
                     continue;
                 }
                 // Resumed (the API raised the cap): carry on, the run is RUNNING again.
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                var tracked = await db.Runs.SingleAsync(r => r.Id == run.Id, ct);
-                if (tracked.State == RunState.Queued) await StateChanges.MoveRunAsync(db, tracked, RunState.Running, time.GetUtcNow().UtcDateTime, ct: ct);
-                await db.Phases.Where(p => p.Id == phase.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, (string?)null), ct);
-                await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
+                await db.RunInTransactionAsync(async () =>
+                {
+                    var tracked = await db.Runs.SingleAsync(r => r.Id == run.Id, ct);
+                    if (tracked.State == RunState.Queued) await StateChanges.MoveRunAsync(db, tracked, RunState.Running, time.GetUtcNow().UtcDateTime, ct: ct);
+                    await db.Phases.Where(p => p.Id == phase.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, (string?)null), ct);
+                }, ct);
                 logger.LogInformation("Run {Run} resumed with token cap {Cap}", run.Id, current.TokenCap);
                 return;
             }
@@ -83,16 +83,16 @@ public sealed class PhaseGuards(IAutopackDbFactory dbFactory, PhaseLedger ledger
     private async Task PauseAsync(string runId, long phaseRowId, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
-        var reason = $"token budget: {run.TokensUsed} of {run.TokenCap} used (pauses at {RunCaps.PauseAtFraction:P0}); raise the cap with POST /runs/{run.Id}/resume";
-        if (run.State is RunState.Running or RunState.Queued)
+        // Only a pause this transaction made is logged, once it has committed.
+        var paused = await db.RunInTransactionAsync<string?>(async () =>
         {
-            await StateChanges.MoveRunAsync(db, run, RunState.Paused, time.GetUtcNow().UtcDateTime, reason, ct);
-            logger.LogWarning("Run {Run} paused: {Reason}", run.Id, reason);
-        }
-        await db.Phases.Where(p => p.Id == phaseRowId).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: run paused (" + (run.PauseReason ?? reason) + ")"), ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+            var run = await db.Runs.SingleAsync(r => r.Id == runId, ct);
+            var reason = $"token budget: {run.TokensUsed} of {run.TokenCap} used (pauses at {RunCaps.PauseAtFraction:P0}); raise the cap with POST /runs/{run.Id}/resume";
+            var pausing = run.State is RunState.Running or RunState.Queued;
+            if (pausing) await StateChanges.MoveRunAsync(db, run, RunState.Paused, time.GetUtcNow().UtcDateTime, reason, ct);
+            await db.Phases.Where(p => p.Id == phaseRowId).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: run paused (" + (run.PauseReason ?? reason) + ")"), ct);
+            return pausing ? reason : null;
+        }, ct);
+        if (paused is not null) logger.LogWarning("Run {Run} paused: {Reason}", runId, paused);
     }
 }

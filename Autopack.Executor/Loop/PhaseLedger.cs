@@ -80,22 +80,23 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     public async Task<AttemptStart> StartAttemptAsync(ClaimedPhase claim, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Counted with a conditional update: a requeue of an expired lease racing this one wins or waits, never both.
-        var now = Now;
-        var counted = await db.Phases
-            .Where(p => p.Id == claim.PhaseRowId && p.ClaimedBy == claim.WorkerId && PhaseClaimer.InFlight.Contains(p.State))
-            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Attempts, p => p.Attempts + 1).SetProperty(p => p.UpdatedAt, now), ct);
-        if (counted != 1) throw new PhaseStopException(StopKind.LeaseLost, "the phase is no longer held by this executor");
-        var phase = await db.Phases.AsNoTracking().SingleAsync(p => p.Id == claim.PhaseRowId, ct);
-        var number = (await Attempts(db, claim).MaxAsync(a => (int?)a.Number, ct) ?? 0) + 1;
-        db.PhaseAttempts.Add(new PhaseAttempt { RunId = claim.RunId, PhaseId = claim.PhaseId, Number = number, StartedAt = now });
-        var payload = new { run_id = claim.RunId, phase_id = claim.PhaseId, number, outcome = AttemptStatus.Running, executor = claim.WorkerId };
-        await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
-        OutboxWriter.Publish(db, EventTypes.PhaseAttempt, payload, claim.RunId);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return new AttemptStart(number, phase.Attempts);
+        // A lost commit acknowledgement is recognised by the attempt event: a rerun would count the attempt twice.
+        return await db.RunInTransactionAsync(async () =>
+        {
+            // Counted with a conditional update: a requeue of an expired lease racing this one wins or waits, never both.
+            var now = Now;
+            var counted = await db.Phases
+                .Where(p => p.Id == claim.PhaseRowId && p.ClaimedBy == claim.WorkerId && PhaseClaimer.InFlight.Contains(p.State))
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Attempts, p => p.Attempts + 1).SetProperty(p => p.UpdatedAt, now), ct);
+            if (counted != 1) throw new PhaseStopException(StopKind.LeaseLost, "the phase is no longer held by this executor");
+            var phase = await db.Phases.AsNoTracking().SingleAsync(p => p.Id == claim.PhaseRowId, ct);
+            var number = (await Attempts(db, claim).MaxAsync(a => (int?)a.Number, ct) ?? 0) + 1;
+            db.PhaseAttempts.Add(new PhaseAttempt { RunId = claim.RunId, PhaseId = claim.PhaseId, Number = number, StartedAt = now });
+            var payload = new { run_id = claim.RunId, phase_id = claim.PhaseId, number, outcome = AttemptStatus.Running, executor = claim.WorkerId };
+            await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
+            OutboxWriter.Publish(db, EventTypes.PhaseAttempt, payload, claim.RunId);
+            return new AttemptStart(number, phase.Attempts);
+        }, ct);
     }
 
     /// <summary>The builder's model and, once parsed, its diff: kept on the row so a stop does not throw the paid answer away.</summary>
@@ -111,47 +112,47 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     {
         var outcome = o.Succeeded ? AttemptStatus.Succeeded : AttemptStatus.Failed;
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var attempt = await Attempts(db, claim).AsTracking().SingleAsync(a => a.Number == number, ct);
-        var usageRows = await db.LlmUsageEvents.AsNoTracking().Where(u => u.RunId == claim.RunId && u.PhaseId == claim.PhaseId && u.CreatedAt >= attempt.StartedAt)
-            .Select(u => new { u.PromptTokens, u.CompletionTokens }).ToListAsync(ct);
-        attempt.Outcome = outcome;
-        attempt.FailureReason = o.Reason;
-        attempt.Diff = o.Diff;
-        // Failures keep what the model is told next time: the test log, or the parser's / git's / the gate's message.
-        attempt.TestOutput = string.IsNullOrEmpty(o.TestOutput) && !o.Succeeded ? o.Feedback : o.TestOutput;
-        attempt.TestExitCode = o.TestExitCode;
-        attempt.AuditorVerdict = o.Verdict;
-        attempt.AuditorNotes = o.AuditorNotes;
-        attempt.PromptTokens = usageRows.Sum(u => u.PromptTokens);
-        attempt.CompletionTokens = usageRows.Sum(u => u.CompletionTokens);
-        attempt.CompletedAt = Now;
-        await db.Phases.Where(p => p.Id == claim.PhaseRowId)
-            .ExecuteUpdateAsync(s => s.SetProperty(p => p.ErrorReleases, 0).SetProperty(p => p.NotBefore, (DateTime?)null), ct);
-        var payload = new
+        await db.RunInTransactionAsync(async () =>
         {
-            run_id = claim.RunId, phase_id = claim.PhaseId, number, outcome, failure_reason = o.Reason, model = attempt.Model,
-            auditor_verdict = o.Verdict, prompt_tokens = attempt.PromptTokens, completion_tokens = attempt.CompletionTokens,
-        };
-        await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
-        OutboxWriter.Publish(db, EventTypes.PhaseAttempt, payload, claim.RunId);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+            var attempt = await Attempts(db, claim).AsTracking().SingleAsync(a => a.Number == number, ct);
+            var usageRows = await db.LlmUsageEvents.AsNoTracking().Where(u => u.RunId == claim.RunId && u.PhaseId == claim.PhaseId && u.CreatedAt >= attempt.StartedAt)
+                .Select(u => new { u.PromptTokens, u.CompletionTokens }).ToListAsync(ct);
+            attempt.Outcome = outcome;
+            attempt.FailureReason = o.Reason;
+            attempt.Diff = o.Diff;
+            // Failures keep what the model is told next time: the test log, or the parser's / git's / the gate's message.
+            attempt.TestOutput = string.IsNullOrEmpty(o.TestOutput) && !o.Succeeded ? o.Feedback : o.TestOutput;
+            attempt.TestExitCode = o.TestExitCode;
+            attempt.AuditorVerdict = o.Verdict;
+            attempt.AuditorNotes = o.AuditorNotes;
+            attempt.PromptTokens = usageRows.Sum(u => u.PromptTokens);
+            attempt.CompletionTokens = usageRows.Sum(u => u.CompletionTokens);
+            attempt.CompletedAt = Now;
+            await db.Phases.Where(p => p.Id == claim.PhaseRowId)
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.ErrorReleases, 0).SetProperty(p => p.NotBefore, (DateTime?)null), ct);
+            var payload = new
+            {
+                run_id = claim.RunId, phase_id = claim.PhaseId, number, outcome, failure_reason = o.Reason, model = attempt.Model,
+                auditor_verdict = o.Verdict, prompt_tokens = attempt.PromptTokens, completion_tokens = attempt.CompletionTokens,
+            };
+            await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
+            OutboxWriter.Publish(db, EventTypes.PhaseAttempt, payload, claim.RunId);
+        }, ct);
     }
 
     /// <summary>The test command's result as a <c>phase.tests</c> run event (live stream only; the attempt row keeps the full log).</summary>
     public async Task RecordTestsAsync(ClaimedPhase claim, int number, Testing.TestResult tests, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseTests, new
+        await db.RunInTransactionAsync(async () =>
         {
-            run_id = claim.RunId, phase_id = claim.PhaseId, attempt = number, passed = tests.Passed, exit_code = tests.ExitCode,
-            timed_out = tests.TimedOut, duration_ms = (long)tests.Duration.TotalMilliseconds, output_tail = tests.Tail(20, 2_000),
-            network = tests.Network,
-        }, claim.PhaseId, ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+            await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseTests, new
+            {
+                run_id = claim.RunId, phase_id = claim.PhaseId, attempt = number, passed = tests.Passed, exit_code = tests.ExitCode,
+                timed_out = tests.TimedOut, duration_ms = (long)tests.Duration.TotalMilliseconds, output_tail = tests.Tail(20, 2_000),
+                network = tests.Network,
+            }, claim.PhaseId, ct);
+        }, ct);
     }
 
     public async Task SetStatusReasonAsync(ClaimedPhase claim, string? reason, CancellationToken ct)
@@ -163,13 +164,13 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     public async Task MoveAsync(ClaimedPhase claim, PhaseState next, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
-        EnsureHeld(phase, claim);
-        if (phase.State == next) return;
-        await StateChanges.MovePhaseAsync(db, phase, next, Now, ct: ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await db.RunInTransactionAsync(async () =>
+        {
+            var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
+            EnsureHeld(phase, claim);
+            if (phase.State == next) return;
+            await StateChanges.MovePhaseAsync(db, phase, next, Now, ct: ct);
+        }, ct);
     }
 
     public async Task BackToExecutingAsync(ClaimedPhase claim, CancellationToken ct)
@@ -183,25 +184,27 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     public async Task<RunState?> FinishAsync(ClaimedPhase claim, PhaseState final, string? reason, string? sha, string note, CancellationToken ct)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.Runs.Where(r => r.Id == claim.RunId).ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, Now), ct);
-        var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
-        if (!IsHeld(phase, claim))
+        var outcome = await db.RunInTransactionAsync<(bool Held, PhaseState Phase, RunState? Run)>(async () =>
         {
-            logger.LogWarning("Phase {Phase} is no longer ours ({State}); not recording {Final}", claim.PhaseId, phase.State, final);
+            await db.Runs.Where(r => r.Id == claim.RunId).ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, Now), ct);
+            var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
+            if (!IsHeld(phase, claim)) return (false, phase.State, null);
+            if (final == PhaseState.Complete) phase.CommitSha = sha;
+            phase.StatusReason = null;
+            phase.NotBefore = null;
+            await StateChanges.MovePhaseAsync(db, phase, final, Now, reason, note, ct);
+            var run = await db.Runs.SingleAsync(r => r.Id == claim.RunId, ct);
+            await db.SaveChangesAsync(ct);
+            await RunRollup.ApplyAsync(db, run, Now, ct);
+            return (true, phase.State, run.State);
+        }, ct);
+        if (!outcome.Held)
+        {
+            logger.LogWarning("Phase {Phase} is no longer ours ({State}); not recording {Final}", claim.PhaseId, outcome.Phase, final);
             return null;
         }
-        if (final == PhaseState.Complete) phase.CommitSha = sha;
-        phase.StatusReason = null;
-        phase.NotBefore = null;
-        await StateChanges.MovePhaseAsync(db, phase, final, Now, reason, note, ct);
-        var run = await db.Runs.SingleAsync(r => r.Id == claim.RunId, ct);
-        await db.SaveChangesAsync(ct);
-        await RunRollup.ApplyAsync(db, run, Now, ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
         logger.LogInformation("Phase {Phase} {State} {Reason} {Sha}", claim.PhaseId, EnumNames.ToWire(final), reason, sha);
-        return run.State;
+        return outcome.Run;
     }
 
     /// <summary>
@@ -212,19 +215,19 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     public async Task ReleaseForStopAsync(ClaimedPhase claim, string reason, string note, string? waiting)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync();
-        var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId);
-        if (!IsHeld(phase, claim)) return;
-        await UncountRunningAttemptAsync(db, claim, phase, reason);
-        await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, Now, reason, note);
-        var run = await db.Runs.SingleAsync(r => r.Id == claim.RunId);
-        if (!run.State.IsFinished())
+        await db.RunInTransactionAsync(async () =>
         {
-            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, Now, note: note);
-            phase.StatusReason = waiting;
-        }
-        await db.SaveChangesAsync();
-        await tx.CommitAsync();
+            var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId);
+            if (!IsHeld(phase, claim)) return;
+            await UncountRunningAttemptAsync(db, claim, phase, reason);
+            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, Now, reason, note);
+            var run = await db.Runs.SingleAsync(r => r.Id == claim.RunId);
+            if (!run.State.IsFinished())
+            {
+                await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, Now, note: note);
+                phase.StatusReason = waiting;
+            }
+        });
     }
 
     /// <summary>A cancelled run: the phase fails with CANCELLED; the interrupted attempt is STOPPED.</summary>
@@ -247,37 +250,41 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     public async Task ReleaseAfterErrorAsync(ClaimedPhase claim, string error)
     {
         await using var db = dbFactory.Create();
-        await using var tx = await db.Database.BeginTransactionAsync();
-        var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId);
-        if (!IsHeld(phase, claim)) return;
-        await UncountRunningAttemptAsync(db, claim, phase, ReasonCodes.ExecutorError);
-        phase.ErrorReleases++;
-        var now = Now;
-        var run = await db.Runs.SingleAsync(r => r.Id == claim.RunId);
-        if (phase.ErrorReleases >= options.MaxErrorReleases)
+        // The error log waits for the commit: a rerun would otherwise log a give-up twice, or one that never happened.
+        var gaveUpAfter = await db.RunInTransactionAsync<int?>(async () =>
         {
-            phase.StatusReason = null;
-            phase.NotBefore = null;
-            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, ReasonCodes.ExecutorError,
-                $"executor error {phase.ErrorReleases} of {options.MaxErrorReleases}, giving up: {error}");
-            await db.SaveChangesAsync();
-            await RunRollup.ApplyAsync(db, run, now);
-            logger.LogError("Phase {Phase} failed after {Count} executor errors in a row: {Error}", claim.PhaseId, phase.ErrorReleases, error);
-        }
-        else
-        {
-            var notBefore = now + options.ErrorBackoff.DelayAfter(phase.ErrorReleases);
-            var note = $"executor error {phase.ErrorReleases} of {options.MaxErrorReleases}: {error}";
-            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, ReasonCodes.ExecutorError, note);
-            if (!run.State.IsFinished())
+            var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId);
+            if (!IsHeld(phase, claim)) return null;
+            await UncountRunningAttemptAsync(db, claim, phase, ReasonCodes.ExecutorError);
+            phase.ErrorReleases++;
+            var now = Now;
+            var run = await db.Runs.SingleAsync(r => r.Id == claim.RunId);
+            if (phase.ErrorReleases >= options.MaxErrorReleases)
             {
-                phase.NotBefore = notBefore;
-                phase.StatusReason = $"waiting until {notBefore:HH:mm:ss}Z after {note}";
-                await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: note);
+                phase.StatusReason = null;
+                phase.NotBefore = null;
+                await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, ReasonCodes.ExecutorError,
+                    $"executor error {phase.ErrorReleases} of {options.MaxErrorReleases}, giving up: {error}");
+                await db.SaveChangesAsync();
+                await RunRollup.ApplyAsync(db, run, now);
+                return phase.ErrorReleases;
             }
-        }
-        await db.SaveChangesAsync();
-        await tx.CommitAsync();
+            else
+            {
+                var notBefore = now + options.ErrorBackoff.DelayAfter(phase.ErrorReleases);
+                var note = $"executor error {phase.ErrorReleases} of {options.MaxErrorReleases}: {error}";
+                await StateChanges.MovePhaseAsync(db, phase, PhaseState.Failed, now, ReasonCodes.ExecutorError, note);
+                if (!run.State.IsFinished())
+                {
+                    phase.NotBefore = notBefore;
+                    phase.StatusReason = $"waiting until {notBefore:HH:mm:ss}Z after {note}";
+                    await StateChanges.MovePhaseAsync(db, phase, PhaseState.Queued, now, note: note);
+                }
+            }
+            return null;
+        });
+        if (gaveUpAfter is { } count)
+            logger.LogError("Phase {Phase} failed after {Count} executor errors in a row: {Error}", claim.PhaseId, count, error);
     }
 
     /// <summary>The interrupted attempt keeps its row (and any model answer on it) as STOPPED, and stops counting.</summary>

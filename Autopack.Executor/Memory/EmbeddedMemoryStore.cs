@@ -37,6 +37,7 @@ public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string col
         {
             Collection = collection, Kind = kind, Text = text, RunId = runId, PhaseId = phaseId,
             Vector = MemoryMarshal.AsBytes(vector.Span).ToArray(),
+            CreatedAt = (time ?? TimeProvider.System).GetUtcNow().UtcDateTime, // the clock the catch-up compares with
         };
         await using (var db = dbFactory.Create())
         {

@@ -9,7 +9,7 @@ namespace Autopack.Executor.Memory;
 /// dimension and cosine distance; points carry kind, text, run_id, phase_id and created_at as payload, and a recall
 /// narrowed by <see cref="MemoryFilter"/> becomes a keyword filter on those fields.
 /// </summary>
-public sealed class QdrantMemoryStore(QdrantClient client, string collection) : IMemoryStore
+public sealed class QdrantMemoryStore(QdrantClient client, string collection, TimeProvider time) : IMemoryStore
 {
     private volatile bool _collectionReady;
 
@@ -22,7 +22,7 @@ public sealed class QdrantMemoryStore(QdrantClient client, string collection) : 
         {
             Id = Guid.NewGuid(),
             Vectors = vector.ToArray(),
-            Payload = { ["kind"] = kind, ["text"] = text, ["created_at"] = DateTime.UtcNow.ToString("O") },
+            Payload = { ["kind"] = kind, ["text"] = text, ["created_at"] = time.GetUtcNow().UtcDateTime.ToString("O") },
         };
         // Qdrant has no null for a keyword field worth filtering on; absent means "not tied to a run".
         if (runId is not null) point.Payload["run_id"] = runId;

@@ -74,7 +74,7 @@ public sealed class ModelRouter
                 _logger.LogWarning(ex, "Model {Model} is unavailable until {Until:HH:mm:ss}Z ({Error}); trying the next alternative", model, until, Describe(ex));
             }
         }
-        throw new ModelUnavailableException(outages);
+        throw new ModelUnavailableException(outages, _time.GetUtcNow());
     }
 
     public static bool IsTransient(Exception ex) => ex switch
@@ -149,10 +149,13 @@ public sealed record ProviderOutage(string Provider, DateTimeOffset Until, strin
     public override string ToString() => $"{Provider} until {Until.UtcDateTime:HH:mm:ss}Z ({Error})";
 }
 
-/// <summary>Every alternative of a rung is down: the phase waits until the first may be back (no attempt is counted for it).</summary>
-public sealed class ModelUnavailableException(IReadOnlyList<ProviderOutage> outages)
+/// <summary>
+/// Every alternative of a rung is down: the phase waits until the first may be back (no attempt is counted for it);
+/// with no outage named, it may try again at once (<paramref name="raisedAt"/>, the router's clock).
+/// </summary>
+public sealed class ModelUnavailableException(IReadOnlyList<ProviderOutage> outages, DateTimeOffset raisedAt)
     : Exception("Every model provider of the rung is unavailable: " + string.Join("; ", outages))
 {
     public IReadOnlyList<ProviderOutage> Outages { get; } = outages;
-    public DateTimeOffset RetryAt => Outages.Count == 0 ? DateTimeOffset.UtcNow : Outages.Min(o => o.Until);
+    public DateTimeOffset RetryAt => Outages.Count == 0 ? raisedAt : Outages.Min(o => o.Until);
 }

@@ -25,11 +25,12 @@ public sealed class OutboxRelay : BackgroundService
     private readonly ILogger<OutboxRelay> _logger;
     private readonly Dictionary<string, IOutboxSink> _sinks;
     private readonly RelayLease _lease;
+    private readonly TimeProvider _time;
 
     public OutboxRelay(IAutopackDbFactory dbFactory, IEnumerable<IOutboxSink> sinks, IOptions<OutboxOptions> options, OutboxMetrics metrics,
         KillSwitchReader killSwitches, TimeProvider time, ILogger<OutboxRelay> logger)
     {
-        (_dbFactory, _options, _metrics, _killSwitches, _logger) = (dbFactory, options, metrics, killSwitches, logger);
+        (_dbFactory, _options, _metrics, _killSwitches, _time, _logger) = (dbFactory, options, metrics, killSwitches, time, logger);
         _sinks = sinks.ToDictionary(s => s.Destination);
         var o = _options.Value;
         var period = TimeSpan.FromSeconds(o.LeaseSeconds);
@@ -124,7 +125,7 @@ public sealed class OutboxRelay : BackgroundService
             _logger.LogWarning("Lost the lease before settling {Count} delivered message(s); the next leader will send them again", delivered.Count - settled.Count);
         _metrics.Delivered.Add(settled.Count);
         foreach (var message in delivered.Where(m => settled.Contains(m.Id)))
-            _metrics.DeliveryLatencyMs.Record((DateTime.UtcNow - message.CreatedAt).TotalMilliseconds);
+            _metrics.DeliveryLatencyMs.Record((_time.GetUtcNow().UtcDateTime - message.CreatedAt).TotalMilliseconds);
     }
 
     /// <summary>The message's sink when it may be sent now; otherwise settles it (dead, skipped, held) and returns null.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Autopack.Core.Domain;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Autopack.Tests.Api;
 
@@ -76,20 +77,24 @@ public class ApprovalsAndKillSwitchesApiTests
     [Fact]
     public async Task The_sweeper_expires_overdue_approvals_as_rejections()
     {
+        // The API's clock is fake: the TTL (15 minutes) and the sweep interval (60 s) pass when the test says so.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
-        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_APPROVAL_SWEEP_SECONDS"] = "1" });
+        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_APPROVAL_SWEEP_SECONDS"] = "60" }) { Clock = clock };
         var http = api.Admin();
         await http.PostAsJsonAsync("/runs", RunPlans.Simple("rs"), Json);
-        var id = (await (await http.PostAsJsonAsync("/approvals", new { run_id = "rs", reason = "check" }, Json)).Content.ReadFromJsonAsync<JsonElement>())
-            .GetProperty("approval_id").GetString();
-        await using (var ctx = db.CreateContext())
-        {
-            await ctx.Approvals.Where(a => a.Id == id).ExecuteUpdateAsync(s => s.SetProperty(a => a.ExpiresAt, DateTime.UtcNow.AddSeconds(-1)));
-        }
+        var created = await (await http.PostAsJsonAsync("/approvals", new { run_id = "rs", reason = "check" }, Json)).Content.ReadFromJsonAsync<JsonElement>();
+        var id = created.GetProperty("approval_id").GetString();
+        Assert.Equal(clock.GetUtcNow().UtcDateTime.AddMinutes(15), created.GetProperty("expires_at").GetDateTime(), TimeSpan.FromMilliseconds(1));
+
+        clock.Advance(TimeSpan.FromMinutes(14));
+        Assert.Equal("PENDING", (await http.GetFromJsonAsync<JsonElement>($"/approvals/{id}")).GetProperty("status").GetString());
+        clock.Advance(TimeSpan.FromMinutes(2)); // past the deadline, and past the sweeper's next wake-up
         var status = "";
-        for (var i = 0; i < 50 && status != "EXPIRED"; i++)
+        // Only the sweeper's own thread is waited for here (a few milliseconds), not the clock.
+        for (var i = 0; i < 100 && status != "EXPIRED"; i++)
         {
-            await Task.Delay(100);
+            await Task.Delay(50);
             status = (await http.GetFromJsonAsync<JsonElement>($"/approvals/{id}")).GetProperty("status").GetString()!;
         }
         Assert.Equal("EXPIRED", status);

@@ -184,6 +184,6 @@ public class QdrantMemoryStoreTests(ITestOutputHelper output)
         var settings = host.Services.GetRequiredService<AutopackSettings>();
         var options = host.Services.GetRequiredService<ExecutorOptions>();
         Assert.NotNull(settings.Qdrant);
-        return new QdrantMemoryStore(host.Services.GetRequiredService<Qdrant.Client.QdrantClient>(), options.QdrantCollection);
+        return new QdrantMemoryStore(host.Services.GetRequiredService<Qdrant.Client.QdrantClient>(), options.QdrantCollection, TimeProvider.System);
     }
 }

@@ -3,6 +3,7 @@ using Autopack.Core.Domain;
 using Autopack.Core.Events;
 using Autopack.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Autopack.Tests.Foundation;
 
@@ -36,5 +37,25 @@ public class KillSwitchReaderTests
         })).ToArray();
         try { await Task.WhenAll(readers); }
         finally { stop.Cancel(); await invalidator; }
+    }
+
+    [Fact]
+    public async Task A_switch_turned_on_elsewhere_is_seen_exactly_when_the_cache_reaches_its_age()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        var factory = new ServiceCollection().AddAutopackData(db.Connection).BuildServiceProvider().GetRequiredService<IAutopackDbFactory>();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var reader = new KillSwitchReader(factory, clock);
+
+        Assert.False(await reader.IsEngagedAsync(KillSwitchNames.DisableAutonomous));
+        await using (var ctx = db.CreateContext()) // another replica's toggle: no Invalidate() here
+        {
+            ctx.KillSwitches.Add(new KillSwitch { Name = KillSwitchNames.DisableAll, Enabled = true });
+            await ctx.SaveChangesAsync();
+        }
+        clock.Advance(KillSwitchReader.MaxAge - TimeSpan.FromTicks(1));
+        Assert.False(await reader.IsEngagedAsync(KillSwitchNames.DisableAutonomous)); // still the cached read
+        clock.Advance(TimeSpan.FromTicks(1));
+        Assert.True(await reader.IsEngagedAsync(KillSwitchNames.DisableAutonomous)); // disable_all engages every switch
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Autopack.Tests.Infrastructure;
@@ -26,6 +27,9 @@ public sealed class ApiFactory(TestDatabase database, IDictionary<string, string
     /// <summary>The address every in-process request appears to come from (TestServer has none of its own).</summary>
     public IPAddress ClientAddress { get; set; } = IPAddress.Parse("10.1.2.3");
 
+    /// <summary>The API's clock instead of the system's (a <c>FakeTimeProvider</c> for tests about cache ages and deadlines).</summary>
+    public TimeProvider? Clock { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         var all = new Dictionary<string, string?>
@@ -40,6 +44,7 @@ public sealed class ApiFactory(TestDatabase database, IDictionary<string, string
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
         foreach (var (k, v) in all) builder.UseSetting(k, v);
         builder.ConfigureServices(s => s.AddTransient<IStartupFilter>(_ => new ClientAddressFilter(this)));
+        if (Clock is { } clock) builder.ConfigureTestServices(s => s.AddSingleton(clock));
     }
 
     public HttpClient Admin() => WithKey(AdminKey);
