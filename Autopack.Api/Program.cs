@@ -7,7 +7,6 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddAutopackPlatform("supervisor_api");
 builder.AddApiServices();
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("AUTOPACK_MAX_BODY_BYTES", 1024L * 1024));
 
 var app = builder.Build();
 app.UseApiPipeline();
