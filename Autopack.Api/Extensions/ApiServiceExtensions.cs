@@ -52,7 +52,9 @@ public static class ApiServiceExtensions
     {
         app.MapOpenApi().AllowAnonymous();
         // One group so that every route shares the input guards.
-        var api = app.MapGroup("").AddEndpointFilter<NulCharacterFilter>();
+        var api = app.MapGroup("").AddEndpointFilter<NulCharacterFilter>()
+            // Every route can be rate limited and can meet a database that is down.
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapAuthApi();
         api.MapRunsApi();
         api.MapEventsApi().DisableRequestTimeout();
