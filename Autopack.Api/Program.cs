@@ -1,16 +1,18 @@
 using Autopack.Api.Extensions;
+using Autopack.Hosting;
 
 if (args is ["migrate", ..]) return await MigrateCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults("supervisor_api");
+builder.AddServiceDefaults();
+builder.AddAutopackPlatform("supervisor_api");
 builder.AddApiServices();
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("AUTOPACK_MAX_BODY_BYTES", 1024L * 1024));
 
 var app = builder.Build();
 app.UseApiPipeline();
 app.MapAutopackApi();
 app.MapDefaultEndpoints();
+app.MapAutopackEndpoints();
 await app.RunAsync();
 return 0;
 

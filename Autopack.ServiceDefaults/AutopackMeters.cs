@@ -1,4 +1,4 @@
-namespace Microsoft.Extensions.Hosting;
+namespace Autopack.ServiceDefaults;
 
 /// <summary>The one meter and activity source name every Autopack component reports under.</summary>
 public static class AutopackMeters

@@ -1,13 +1,9 @@
-using Autopack.Core.Configuration;
-using Autopack.Core.Data;
-using Autopack.Core.Events;
+using Autopack.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -15,15 +11,18 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// Aspire's ServiceDefaults, built from the packages that exist here: configuration and secrets,
-/// OpenTelemetry, health, service discovery, resilient HttpClients, JSON logs.
+/// Aspire's ServiceDefaults (the <c>aspire-servicedefaults</c> template's shape): OpenTelemetry, default health checks,
+/// service discovery, resilient HttpClients, plus JSON console logs. Cross-cutting only: Autopack's own registrations
+/// (settings, data, the /health contract) are <c>AddAutopackPlatform</c> in Autopack.Hosting.
 /// </summary>
 public static class Extensions
 {
-    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, string component) where TBuilder : IHostApplicationBuilder
+    public const string HealthEndpointPath = "/health";
+    public const string AlivenessEndpointPath = "/alive";
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        var settings = builder.AddAutopackSettings(component);
-        builder.ConfigureJsonLogging();
+        builder.ConfigureJsonConsoleLogging();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
@@ -33,44 +32,7 @@ public static class Extensions
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
-
-        builder.AddAutopackData(settings.Database);
-        if (settings.Qdrant is { } qdrant) builder.AddQdrantClient(qdrant);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<KillSwitchReader>();
-        builder.Services.AddSingleton<AutopackHealth>();
-        builder.Services.AddHostedService<StartupGate>();
-        builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, RequestLogStartupFilter>();
         return builder;
-    }
-
-    /// <summary>
-    /// Resolves <c>*_FILE</c> secrets into configuration (so <c>X_FILE</c> beats <c>X</c> everywhere), checks
-    /// production rules, and registers <see cref="AutopackSettings"/>. Throws with every problem named.
-    /// </summary>
-    public static AutopackSettings AddAutopackSettings(this IHostApplicationBuilder builder, string component)
-    {
-        var settings = AutopackSettings.Load(builder.Configuration, component, BuildInfo.Current.Version);
-        builder.Configuration.AddInMemoryCollection(settings.Secrets.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)));
-        builder.Services.AddSingleton(settings);
-        return settings;
-    }
-
-    private static void ConfigureJsonLogging(this IHostApplicationBuilder builder)
-    {
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
-        {
-            o.IncludeScopes = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
-        });
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc", LogLevel.Warning);
     }
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -90,9 +52,8 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(AutopackMeters.Name)
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !IsHealthPath(ctx.Request.Path))
-                .AddHttpClientInstrumentation()
-                .AddNpgsql());
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !IsProbe(ctx.Request.Path))
+                .AddHttpClientInstrumentation());
 
         // The OTLP exporter only when a collector is configured, as in the Aspire template.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -106,6 +67,40 @@ public static class Extensions
         return builder;
     }
 
-    internal static bool IsHealthPath(Microsoft.AspNetCore.Http.PathString path) =>
-        path.StartsWithSegments("/health") || path.StartsWithSegments("/alive") || path.StartsWithSegments("/api/health");
+    /// <summary>
+    /// <c>/health</c> (every registered check; its response writer comes from the registered <see cref="HealthCheckOptions"/>)
+    /// and <c>/alive</c> (the <c>live</c> checks only).
+    /// </summary>
+    /// <remarks>
+    /// Mapped in every environment, unlike the template (Development only): Kubernetes probes, the Compose health checks,
+    /// the front door and Aspire's <c>WithHttpHealthCheck</c> call them in production too, and the executor compares the
+    /// API's database identity there. The payload carries no secret (the identity is a hash of the masked URL).
+    /// </remarks>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks(HealthEndpointPath).AllowAnonymous();
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }).AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>Probe paths (<c>/health</c>, <c>/alive</c>, <c>/api/health/*</c>): not traced, not rate limited, logged only when they fail.</summary>
+    public static bool IsProbe(Microsoft.AspNetCore.Http.PathString path) =>
+        path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath) || path.StartsWithSegments("/api/health");
+
+    private static void ConfigureJsonConsoleLogging(this IHostApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+        });
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc", LogLevel.Warning);
+    }
 }

@@ -4,6 +4,7 @@ using Autopack.Api.Extensions;
 using Autopack.Core.Approvals;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -27,18 +28,23 @@ public static class ApprovalsApi
 {
     public static RouteGroupBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
     {
-        var approvals = app.MapGroup("/approvals").WithTags("Approvals");
-        approvals.MapPost("/", Create).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>(StatusCodes.Status201Created);
-        approvals.MapGet("/", List).Produces<ApprovalList>();
-        approvals.MapGet("/{approvalId}", Get).Produces<ApprovalDto>();
+        var approvals = app.MapGroup("/approvals").WithTags("Approvals")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        approvals.MapPost("/", Create).RequireAuthorization(AuthPolicies.Operator).ProducesValidationProblem(StatusCodes.Status400BadRequest)
+            .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status404NotFound);
+        approvals.MapGet("/", List).ProducesValidationProblem(StatusCodes.Status400BadRequest);
+        approvals.MapGet("/{approvalId}", Get).ProducesProblem(StatusCodes.Status404NotFound);
         approvals.MapPost("/{approvalId}/approve", (string approvalId, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory db, CancellationToken ct) =>
-            Decide(approvalId, true, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>();
+            Decide(approvalId, true, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).WithDecisionProblems();
         approvals.MapPost("/{approvalId}/reject", (string approvalId, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory db, CancellationToken ct) =>
-            Decide(approvalId, false, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).Produces<ApprovalDto>();
+            Decide(approvalId, false, body, user, db, ct)).RequireAuthorization(AuthPolicies.Operator).WithDecisionProblems();
         return approvals;
     }
 
-    private static async Task<IResult> Create(CreateApprovalRequest? request, IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> limits, CancellationToken ct)
+    private static RouteHandlerBuilder WithDecisionProblems(this RouteHandlerBuilder route) => route
+        .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+    private static async Task<Results<Created<ApprovalDto>, ProblemHttpResult>> Create(CreateApprovalRequest? request, IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> limits, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request?.RunId)) errors["run_id"] = ["is required"];
@@ -54,10 +60,10 @@ public static class ApprovalsApi
             return ApiProblem.NotFound($"Phase '{request.PhaseId}' of run '{request.RunId}'");
         var approval = await ApprovalWorkflow.RequestAsync(db, request.RunId!, request.PhaseId, kind, request.Reason, request.Diff,
             TimeSpan.FromMinutes(limits.Value.ApprovalTtlMinutes), ct);
-        return Results.Created($"/approvals/{approval.Id}", ApprovalDto.From(approval));
+        return TypedResults.Created($"/approvals/{approval.Id}", ApprovalDto.From(approval));
     }
 
-    private static async Task<IResult> List(AutopackDbContext db, string? status, [FromQuery(Name = "run_id")] string? runId, CancellationToken ct)
+    private static async Task<Results<Ok<ApprovalList>, ProblemHttpResult>> List(AutopackDbContext db, string? status, [FromQuery(Name = "run_id")] string? runId, CancellationToken ct)
     {
         var query = db.Approvals.AsNoTracking();
         if (status is not null)
@@ -68,15 +74,15 @@ public static class ApprovalsApi
         }
         if (runId is not null) query = query.Where(a => a.RunId == runId);
         var items = await query.OrderByDescending(a => a.CreatedAt).Take(200).ToListAsync(ct);
-        return Results.Ok(new ApprovalList(items.Select(ApprovalDto.From).ToList()));
+        return TypedResults.Ok(new ApprovalList(items.Select(ApprovalDto.From).ToList()));
     }
 
-    private static async Task<IResult> Get(string approvalId, AutopackDbContext db, CancellationToken ct) =>
+    private static async Task<Results<Ok<ApprovalDto>, ProblemHttpResult>> Get(string approvalId, AutopackDbContext db, CancellationToken ct) =>
         await db.Approvals.AsNoTracking().SingleOrDefaultAsync(a => a.Id == approvalId, ct) is { } a
-            ? Results.Ok(ApprovalDto.From(a))
+            ? TypedResults.Ok(ApprovalDto.From(a))
             : ApiProblem.NotFound($"Approval '{approvalId}'");
 
-    private static async Task<IResult> Decide(string approvalId, bool approve, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory dbFactory, CancellationToken ct)
+    private static async Task<Results<Ok<ApprovalDto>, ProblemHttpResult>> Decide(string approvalId, bool approve, DecisionRequest? body, ClaimsPrincipal user, IAutopackDbFactory dbFactory, CancellationToken ct)
     {
         if (body?.Comment is { Length: > 2_000 }) return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["comment"] = ["must be at most 2,000 characters"] });
         await using var db = dbFactory.Create();
@@ -89,7 +95,7 @@ public static class ApprovalsApi
                 $"Approval is already {EnumNames.ToWire(result.Approval!.Status)}.", new Dictionary<string, object?> { ["approval_status"] = EnumNames.ToWire(result.Approval.Status) }),
             ApprovalDecisionOutcome.Expired => ApiProblem.Conflict(ProblemCodes.ApprovalExpired, "The approval expired before the decision; it counts as rejected.",
                 new Dictionary<string, object?> { ["approval_status"] = "EXPIRED" }),
-            _ => Results.Ok(ApprovalDto.From(result.Approval!)),
+            _ => TypedResults.Ok(ApprovalDto.From(result.Approval!)),
         };
     }
 }

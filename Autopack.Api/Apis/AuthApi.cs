@@ -3,12 +3,20 @@ using Autopack.Api.Auth;
 using Autopack.Api.Extensions;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Api.Apis;
 
 public sealed record LoginRequest(string? Username, string? Password);
+
+public sealed record SignedInUser(string Username, string Role);
+
+public sealed record LoginResponse(string AccessToken, string TokenType, int ExpiresIn, SignedInUser User);
+
+/// <summary>Who the caller is: <c>auth</c> says how they signed in (<c>api_key</c> or <c>jwt</c>).</summary>
+public sealed record MeResponse(string? Username, string? Role, string? Auth);
 
 /// <summary>The auth routes keep their /api prefix in the backend (the front door passes /api/auth/* through unchanged).</summary>
 public static class AuthApi
@@ -18,13 +26,14 @@ public static class AuthApi
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Auth");
-        auth.MapPost("/login", Login).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy);
-        auth.MapGet("/me", Me);
-        auth.MapGet("/.well-known/jwks.json", (JwtKeys keys) => Results.Ok(keys.Jwks())).AllowAnonymous();
+        auth.MapPost("/login", Login).AllowAnonymous().RequireRateLimiting(LoginRateLimitPolicy)
+            .ProducesValidationProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+        auth.MapGet("/me", Me).ProducesProblem(StatusCodes.Status401Unauthorized);
+        auth.MapGet("/.well-known/jwks.json", (JwtKeys keys) => TypedResults.Ok(keys.Jwks())).AllowAnonymous();
         return auth;
     }
 
-    private static async Task<IResult> Login(LoginRequest? request, AutopackDbContext db, IPasswordHasher<User> hasher, TokenIssuer issuer, CancellationToken ct)
+    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(LoginRequest? request, AutopackDbContext db, IPasswordHasher<User> hasher, TokenIssuer issuer, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request?.Username) || string.IsNullOrEmpty(request.Password))
             return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["credentials"] = ["username and password are required"] });
@@ -32,21 +41,12 @@ public static class AuthApi
         // Same answer for an unknown user and a wrong password.
         if (user is null || user.Disabled || hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password) == PasswordVerificationResult.Failed)
             return ApiProblem.Create(401, ProblemCodes.InvalidCredentials, "Wrong username or password.");
-        return Results.Ok(new
-        {
-            access_token = issuer.Issue(user),
-            token_type = "Bearer",
-            expires_in = (int)TokenIssuer.Lifetime.TotalSeconds,
-            user = new { username = user.Username, role = EnumNames.ToWire(user.Role).ToLowerInvariant() },
-        });
+        return TypedResults.Ok(new LoginResponse(issuer.Issue(user), "Bearer", (int)TokenIssuer.Lifetime.TotalSeconds,
+            new SignedInUser(user.Username, EnumNames.ToWire(user.Role).ToLowerInvariant())));
     }
 
-    private static IResult Me(ClaimsPrincipal user) => user.Identity?.IsAuthenticated == true
-        ? Results.Ok(new
-        {
-            username = user.Identity.Name,
-            role = AuthPolicies.RoleOf(user) is { } r ? EnumNames.ToWire(r).ToLowerInvariant() : null,
-            auth = user.FindFirstValue("auth"),
-        })
+    private static Results<Ok<MeResponse>, ProblemHttpResult> Me(ClaimsPrincipal user) => user.Identity?.IsAuthenticated == true
+        ? TypedResults.Ok(new MeResponse(user.Identity.Name,
+            AuthPolicies.RoleOf(user) is { } r ? EnumNames.ToWire(r).ToLowerInvariant() : null, user.FindFirstValue("auth")))
         : ApiProblem.Create(401, ProblemCodes.Unauthorized, "Sign in or send an API key.");
 }

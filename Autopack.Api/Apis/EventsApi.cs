@@ -16,7 +16,10 @@ namespace Autopack.Api.Apis;
 public static class EventsApi
 {
     public static IEndpointConventionBuilder MapEventsApi(this IEndpointRouteBuilder app) =>
-        app.MapGet("/runs/{runId}/events", Stream).WithTags("Runs").WithMetadata(new SseEndpointMetadata());
+        app.MapGet("/runs/{runId}/events", Stream).WithTags("Runs").WithMetadata(new SseEndpointMetadata())
+            // A stream, not a typed result: the document says what it sends and how it refuses.
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
 
     private static async Task Stream(HttpContext http, string runId, [FromQuery(Name = "last_event_id")] long? lastEventId,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, IAutopackDbFactory dbFactory, RunEventFeed feed,

@@ -4,6 +4,7 @@ using Autopack.Api.Extensions;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Api.Apis;
@@ -18,21 +19,23 @@ public static class KillSwitchesApi
 {
     public static RouteGroupBuilder MapKillSwitchesApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/kill-switches").WithTags("Kill switches");
-        group.MapGet("/", List).Produces<KillSwitchList>();
-        group.MapPut("/{name}", Set).RequireAuthorization(AuthPolicies.Admin).Produces<KillSwitchDto>();
+        var group = app.MapGroup("/kill-switches").WithTags("Kill switches")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapGet("/", List);
+        group.MapPut("/{name}", Set).RequireAuthorization(AuthPolicies.Admin).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status400BadRequest).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity);
         return group;
     }
 
-    private static async Task<IResult> List(AutopackDbContext db, CancellationToken ct)
+    private static async Task<Ok<KillSwitchList>> List(AutopackDbContext db, CancellationToken ct)
     {
         var stored = await db.KillSwitches.AsNoTracking().ToDictionaryAsync(k => k.Name, ct);
-        return Results.Ok(new KillSwitchList(KillSwitchNames.All.Select(n => stored.TryGetValue(n, out var k)
+        return TypedResults.Ok(new KillSwitchList(KillSwitchNames.All.Select(n => stored.TryGetValue(n, out var k)
             ? new KillSwitchDto(k.Name, k.Enabled, k.Reason, k.UpdatedBy, k.UpdatedAt)
             : new KillSwitchDto(n, false, null, null, null)).ToList()));
     }
 
-    private static async Task<IResult> Set(string name, KillSwitchUpdate? update, ClaimsPrincipal user, AutopackDbContext db, KillSwitchReader reader,
+    private static async Task<Results<Ok<KillSwitchDto>, ProblemHttpResult>> Set(string name, KillSwitchUpdate? update, ClaimsPrincipal user, AutopackDbContext db, KillSwitchReader reader,
         TimeProvider time, CancellationToken ct)
     {
         if (!KillSwitchNames.All.Contains(name)) return ApiProblem.NotFound($"Kill switch '{name}'");
@@ -46,6 +49,6 @@ public static class KillSwitchesApi
         row.UpdatedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
         reader.Invalidate();
-        return Results.Ok(new KillSwitchDto(row.Name, row.Enabled, row.Reason, row.UpdatedBy, row.UpdatedAt));
+        return TypedResults.Ok(new KillSwitchDto(row.Name, row.Enabled, row.Reason, row.UpdatedBy, row.UpdatedAt));
     }
 }

@@ -3,6 +3,7 @@ using Autopack.Api.Extensions;
 using Autopack.Api.Services;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -13,21 +14,26 @@ public static class RunsApi
 {
     public static RouteGroupBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
-        var runs = app.MapGroup("/runs").WithTags("Runs");
-        // Produces<T> puts the served shape into the OpenAPI document (handlers return IResult, which has none).
-        runs.MapPost("/", CreateRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>(StatusCodes.Status201Created);
-        runs.MapGet("/", ListRuns).Produces<RunPage>();
-        runs.MapGet("/{runId}", GetRun).Produces<RunDto>();
-        runs.MapGet("/{runId}/progress", GetProgress).Produces<RunProgressDto>();
-        runs.MapGet("/{runId}/usage", GetUsage).Produces<RunUsage>();
-        runs.MapPost("/{runId}/cancel", CancelRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
-        runs.MapPost("/{runId}/resume", ResumeRun).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
-        runs.MapGet("/{runId}/phases/{phaseId}", GetPhase).Produces<PhaseDetailDto>();
-        runs.MapPost("/{runId}/phases/{phaseId}/retry", RetryPhase).RequireAuthorization(AuthPolicies.Operator).Produces<RunDto>();
+        // The typed results put the success shapes into the OpenAPI document; ProducesProblem names the problems each route answers.
+        var runs = app.MapGroup("/runs").WithTags("Runs").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        runs.MapPost("/", CreateRun).RequireAuthorization(AuthPolicies.Operator)
+            .ProducesValidationProblem(StatusCodes.Status400BadRequest).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        runs.MapGet("/", ListRuns).ProducesValidationProblem(StatusCodes.Status400BadRequest);
+        runs.MapGet("/{runId}", GetRun).ProducesProblem(StatusCodes.Status404NotFound);
+        runs.MapGet("/{runId}/progress", GetProgress).ProducesProblem(StatusCodes.Status404NotFound);
+        runs.MapGet("/{runId}/usage", GetUsage).ProducesProblem(StatusCodes.Status404NotFound);
+        runs.MapPost("/{runId}/cancel", CancelRun).RequireAuthorization(AuthPolicies.Operator)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        runs.MapPost("/{runId}/resume", ResumeRun).RequireAuthorization(AuthPolicies.Operator).ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        runs.MapGet("/{runId}/phases/{phaseId}", GetPhase).ProducesProblem(StatusCodes.Status404NotFound);
+        runs.MapPost("/{runId}/phases/{phaseId}/retry", RetryPhase).RequireAuthorization(AuthPolicies.Operator)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return runs;
     }
 
-    private static async Task<IResult> CreateRun(CreateRunRequest? request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+    private static async Task<Results<Created<RunDto>, ContentHttpResult, ProblemHttpResult>> CreateRun(CreateRunRequest? request, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         HttpContext http, RunCreator creator, IdempotencyKeys keys, RepoPathPolicy repoPaths, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
         IOptions<ApiLimitsOptions> limits, CancellationToken ct)
     {
@@ -53,7 +59,7 @@ public static class RunsApi
                     return ApiProblem.Conflict(ProblemCodes.IdempotencyKeyInFlight, "A request with this Idempotency-Key is still being processed; retry after Retry-After.");
                 case IdempotencyKeys.Replay replay:
                     if (replay.Status == StatusCodes.Status201Created) http.Response.Headers.Location = $"/runs/{replay.ResourceId}";
-                    return Results.Text(replay.Body, "application/json", System.Text.Encoding.UTF8, replay.Status);
+                    return TypedResults.Text(replay.Body, "application/json", System.Text.Encoding.UTF8, replay.Status);
             }
         }
         var created = false;
@@ -62,7 +68,7 @@ public static class RunsApi
             var result = await creator.CreateAsync(request, idempotencyKey, ct);
             if (result.Outcome == RunCreator.Outcome.IdTaken) return ApiProblem.Conflict(ProblemCodes.RunExists, $"A run with id '{result.RunId}' already exists.");
             created = true;
-            return Results.Created($"/runs/{result.RunId}", result.Run);
+            return TypedResults.Created($"/runs/{result.RunId}", result.Run!);
         }
         finally
         {
@@ -71,7 +77,7 @@ public static class RunsApi
         }
     }
 
-    private static async Task<IResult> ListRuns(AutopackDbContext db, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
+    private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRuns(AutopackDbContext db, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         RunState parsed = default;
@@ -88,23 +94,23 @@ public static class RunsApi
         var ids = items.Select(r => r.Id).ToList();
         var states = (await db.Phases.AsNoTracking().Where(ph => ids.Contains(ph.RunId)).Select(ph => new { ph.RunId, ph.State }).ToListAsync(ct))
             .ToLookup(x => x.RunId, x => x.State);
-        return Results.Ok(new RunPage(items.Select(r => RunDto.From(r, states[r.Id].ToList())).ToList(), total, p, size));
+        return TypedResults.Ok(new RunPage(items.Select(r => RunDto.From(r, states[r.Id].ToList())).ToList(), total, p, size));
     }
 
-    private static async Task<IResult> GetRun(string runId, AutopackDbContext db, CancellationToken ct) =>
-        await LoadRunAsync(db, runId, withChildren: true, ct) is { } dto ? Results.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> GetRun(string runId, AutopackDbContext db, CancellationToken ct) =>
+        await LoadRunAsync(db, runId, withChildren: true, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
 
-    private static async Task<IResult> GetProgress(string runId, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunProgressDto>, ProblemHttpResult>> GetProgress(string runId, AutopackDbContext db, CancellationToken ct)
     {
         var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct);
         if (run is null) return ApiProblem.NotFound($"Run '{runId}'");
         var states = await db.Phases.AsNoTracking().Where(p => p.RunId == runId).Select(p => p.State).ToListAsync(ct);
         var progress = RunDto.ProgressOf(states);
-        return Results.Ok(new RunProgressDto(run.Id, EnumNames.ToWire(run.State), progress.Total, progress.Completed, progress.Failed,
+        return TypedResults.Ok(new RunProgressDto(run.Id, EnumNames.ToWire(run.State), progress.Total, progress.Completed, progress.Failed,
             progress.Executing, progress.Queued, progress.Percent, run.TokensUsed, run.TokenCap));
     }
 
-    private static async Task<IResult> GetUsage(string runId, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunUsage>, ProblemHttpResult>> GetUsage(string runId, AutopackDbContext db, CancellationToken ct)
     {
         if (!await db.Runs.AnyAsync(r => r.Id == runId, ct)) return ApiProblem.NotFound($"Run '{runId}'");
         var events = await db.LlmUsageEvents.AsNoTracking().Where(u => u.RunId == runId).OrderBy(u => u.Id).ToListAsync(ct);
@@ -113,21 +119,21 @@ public static class RunsApi
             .OrderByDescending(u => u.PromptTokens + u.CompletionTokens).ToList();
         long running = 0;
         var timeline = events.Select(e => new UsagePoint(e.CreatedAt, running += e.PromptTokens + e.CompletionTokens)).ToList();
-        return Results.Ok(new RunUsage(running, byModel, timeline));
+        return TypedResults.Ok(new RunUsage(running, byModel, timeline));
     }
 
-    private static async Task<IResult> CancelRun(string runId, RunControl control, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> CancelRun(string runId, RunControl control, AutopackDbContext db, CancellationToken ct)
     {
         var (outcome, why) = await control.CancelAsync(runId, ct);
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
             RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
-            _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
+            _ => await ChangedRunAsync(db, runId, ct),
         };
     }
 
-    private static async Task<IResult> ResumeRun(string runId, ResumeRunRequest? request, RunControl control, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> ResumeRun(string runId, ResumeRunRequest? request, RunControl control, AutopackDbContext db, CancellationToken ct)
     {
         if (request?.TokenCap is < RunCaps.MinTokenCap)
             return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["token_cap"] = [$"must be at least {RunCaps.MinTokenCap}"] });
@@ -136,11 +142,11 @@ public static class RunsApi
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
             RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
-            _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
+            _ => await ChangedRunAsync(db, runId, ct),
         };
     }
 
-    private static async Task<IResult> GetPhase(string runId, string phaseId, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<PhaseDetailDto>, ProblemHttpResult>> GetPhase(string runId, string phaseId, AutopackDbContext db, CancellationToken ct)
     {
         var phase = await db.Phases.AsNoTracking().SingleOrDefaultAsync(p => p.RunId == runId && p.PhaseId == phaseId, ct);
         if (phase is null) return ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'");
@@ -148,19 +154,23 @@ public static class RunsApi
             .Select(a => new AttemptDto(a.Number, a.Model, a.Outcome, a.FailureReason, a.Diff, a.TestOutput, a.TestExitCode, a.AuditorVerdict,
                 a.AuditorNotes, a.PromptTokens, a.CompletionTokens, a.StartedAt, a.CompletedAt))
             .ToListAsync(ct);
-        return Results.Ok(new PhaseDetailDto(PhaseDto.From(phase), attempts));
+        return TypedResults.Ok(new PhaseDetailDto(PhaseDto.From(phase), attempts));
     }
 
-    private static async Task<IResult> RetryPhase(string runId, string phaseId, RunControl control, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> RetryPhase(string runId, string phaseId, RunControl control, AutopackDbContext db, CancellationToken ct)
     {
         var (outcome, why) = await control.RetryPhaseAsync(runId, phaseId, ct);
         return outcome switch
         {
             RunControl.Outcome.NotFound => ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'"),
             RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
-            _ => Results.Ok(await LoadRunAsync(db, runId, withChildren: true, ct)),
+            _ => await ChangedRunAsync(db, runId, ct),
         };
     }
+
+    /// <summary>The run after a change; gone meanwhile (deleted between the change and the read) is a 404 like any other.</summary>
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> ChangedRunAsync(AutopackDbContext db, string runId, CancellationToken ct) =>
+        await LoadRunAsync(db, runId, withChildren: true, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
 
     public static async Task<RunDto?> LoadRunAsync(AutopackDbContext db, string runId, bool withChildren, CancellationToken ct)
     {

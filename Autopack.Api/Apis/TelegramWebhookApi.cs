@@ -5,6 +5,7 @@ using Autopack.Api.Extensions;
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Autopack.Core.Outbox;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Autopack.Api.Apis;
 
@@ -12,14 +13,18 @@ namespace Autopack.Api.Apis;
 /// <c>POST /telegram/webhook</c>: Telegram delivers button presses here. Authenticated by the
 /// X-Telegram-Bot-Api-Secret-Token header (compared in constant time), not by user credentials.
 /// </summary>
+/// <summary>What was done with a Telegram update (always 200: Telegram retries anything else).</summary>
+public sealed record TelegramWebhookAck(bool Handled, string? Decision, string? ApprovalId, string? Refused);
+
 public static class TelegramWebhookApi
 {
     public const string SecretHeader = "X-Telegram-Bot-Api-Secret-Token";
 
     public static RouteHandlerBuilder MapTelegramWebhookApi(this IEndpointRouteBuilder app) =>
-        app.MapPost("/telegram/webhook", Receive).AllowAnonymous().WithTags("Telegram");
+        app.MapPost("/telegram/webhook", Receive).AllowAnonymous().WithTags("Telegram").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesValidationProblem(StatusCodes.Status400BadRequest);
 
-    private static async Task<IResult> Receive(HttpContext http, JsonNode? update, AutopackSettings settings, IConfiguration configuration,
+    private static async Task<Results<Ok<TelegramWebhookAck>, ProblemHttpResult>> Receive(HttpContext http, JsonNode? update, AutopackSettings settings, IConfiguration configuration,
         TelegramApprovers approvers, IHttpClientFactory clients, AutopackDbContext db, CancellationToken ct)
     {
         var secret = settings.Secret(SecretNames.TelegramWebhookSecret);
@@ -33,6 +38,6 @@ public static class TelegramWebhookApi
             configuration["TELEGRAM_API_BASE_URL"] is { Length: > 0 } b ? new Uri(b) : null);
         var outcome = await TelegramUpdateHandler.HandleAsync(update, db, bot, approvers, ct);
         // Telegram retries non-2xx answers; an update we do not act on (or refuse) is still acknowledged.
-        return Results.Ok(new { handled = outcome.Handled, decision = outcome.Decision?.ToString().ToLowerInvariant(), approval_id = outcome.ApprovalId, refused = outcome.Refused });
+        return TypedResults.Ok(new TelegramWebhookAck(outcome.Handled, outcome.Decision?.ToString().ToLowerInvariant(), outcome.ApprovalId, outcome.Refused));
     }
 }

@@ -48,9 +48,15 @@ public sealed class JwtKeys
         ValidationKey = new RsaSecurityKey(validator) { KeyId = KeyId };
     }
 
-    public object Jwks()
+    public JsonWebKeySet Jwks()
     {
         var p = ValidationKey.Rsa.ExportParameters(false);
-        return new { keys = new[] { new { kty = "RSA", kid = KeyId, use = "sig", alg = "RS256", n = Base64UrlEncoder.Encode(p.Modulus), e = Base64UrlEncoder.Encode(p.Exponent) } } };
+        return new JsonWebKeySet([new PublicJsonWebKey("RSA", KeyId, "sig", "RS256", Base64UrlEncoder.Encode(p.Modulus), Base64UrlEncoder.Encode(p.Exponent))]);
     }
 }
+
+/// <summary>The JWKS document (RFC 7517): the public key that verifies dashboard tokens.</summary>
+public sealed record JsonWebKeySet(IReadOnlyList<PublicJsonWebKey> Keys);
+
+/// <summary>One RSA public key; member names are RFC 7517's (single lowercase words, so snake_case leaves them as they are).</summary>
+public sealed record PublicJsonWebKey(string Kty, string Kid, string Use, string Alg, string N, string E);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Autopack.Api.Extensions;
@@ -8,7 +9,7 @@ public static class ApiProblem
     /// <summary>The RFC 7807 members (and the validation problem's <c>errors</c>): an extension with one of these names would be a duplicate key.</summary>
     public static readonly IReadOnlySet<string> StandardMembers = new HashSet<string> { "type", "title", "status", "detail", "instance", "errors" };
 
-    public static IResult Create(int status, string code, string detail, IDictionary<string, object?>? extensions = null)
+    public static ProblemHttpResult Create(int status, string code, string detail, IDictionary<string, object?>? extensions = null)
     {
         var ext = new Dictionary<string, object?> { ["code"] = code };
         foreach (var (k, v) in extensions ?? new Dictionary<string, object?>())
@@ -17,15 +18,19 @@ public static class ApiProblem
             if (StandardMembers.Contains(k)) throw new ArgumentException($"Problem extension '{k}' collides with an RFC 7807 member.", nameof(extensions));
             ext[k] = v;
         }
-        return Results.Problem(detail: detail, statusCode: status, extensions: ext);
+        return TypedResults.Problem(detail: detail, statusCode: status, extensions: ext);
     }
 
-    public static IResult NotFound(string what) => Create(404, ProblemCodes.NotFound, $"{what} was not found.");
+    public static ProblemHttpResult NotFound(string what) => Create(404, ProblemCodes.NotFound, $"{what} was not found.");
 
-    public static IResult Conflict(string code, string detail, IDictionary<string, object?>? extensions = null) => Create(409, code, detail, extensions);
+    public static ProblemHttpResult Conflict(string code, string detail, IDictionary<string, object?>? extensions = null) => Create(409, code, detail, extensions);
 
-    public static IResult Validation(int status, IDictionary<string, string[]> errors, string detail = "The request is not valid.") =>
-        Results.ValidationProblem(errors, detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = ProblemCodes.ValidationFailed });
+    /// <summary>A validation problem (the <c>errors</c> member names each field) with any status: TypedResults.ValidationProblem is always 400.</summary>
+    public static ProblemHttpResult Validation(int status, IDictionary<string, string[]> errors, string detail = "The request is not valid.") =>
+        TypedResults.Problem(new HttpValidationProblemDetails(errors)
+        {
+            Status = status, Detail = detail, Extensions = { ["code"] = ProblemCodes.ValidationFailed },
+        });
 
     /// <summary>The code for a status when nothing more specific was set.</summary>
     public static string DefaultCode(int status) => status switch

@@ -33,11 +33,9 @@ public sealed class SseConnections(IOptions<ApiLimitsOptions> options)
         if (_perClient.AddOrUpdate(client, 0, (_, n) => n - 1) <= 0) _perClient.TryRemove(KeyValuePair.Create(client, 0));
     }
 
-    public object Stats() => new
-    {
-        active = Volatile.Read(ref _total),
-        per_client = _perClient.Where(kv => kv.Value > 0).ToDictionary(kv => kv.Key, kv => kv.Value),
-        max_total = options.Value.SseMaxConnections,
-        max_per_client = options.Value.SseMaxPerClient,
-    };
+    public SseStats Stats() => new(Volatile.Read(ref _total), _perClient.Where(kv => kv.Value > 0).ToDictionary(kv => kv.Key, kv => kv.Value),
+        options.Value.SseMaxConnections, options.Value.SseMaxPerClient);
 }
+
+/// <summary>GET /admin/sse/stats: streams open now, per client address, and the caps.</summary>
+public sealed record SseStats(int Active, IReadOnlyDictionary<string, int> PerClient, int MaxTotal, int MaxPerClient);

@@ -9,6 +9,7 @@ using Autopack.Executor.Models;
 using Autopack.Executor.Prompts;
 using Autopack.Executor.Sandbox;
 using Autopack.Executor.Startup;
+using Autopack.Hosting;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using Qdrant.Client;
@@ -18,10 +19,9 @@ namespace Autopack.Executor.Extensions;
 public static class ExecutorServiceExtensions
 {
     /// <summary>The executor process: options from the environment, the loop as a hosted service.</summary>
-    public static IHostApplicationBuilder AddExecutorServices(this IHostApplicationBuilder builder)
+    /// <param name="settings">The platform's settings (<c>AddAutopackPlatform</c>), which the options derive paths and rules from.</param>
+    public static IHostApplicationBuilder AddExecutorServices(this IHostApplicationBuilder builder, AutopackSettings settings)
     {
-        // Registered as an instance by AddServiceDefaults; read it here without building a second container.
-        var settings = (AutopackSettings)builder.Services.Single(d => d.ServiceType == typeof(AutopackSettings)).ImplementationInstance!;
         var options = ExecutorOptions.Load(builder.Configuration, settings);
         var models = ModelOptions.Load(builder.Configuration, settings);
         builder.Services.AddExecutorCore(options, models, settings);

@@ -13,7 +13,7 @@ public sealed class OutboxMetrics
 
     public OutboxMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(Microsoft.Extensions.Hosting.AutopackMeters.Name);
+        var meter = meters.Create(Autopack.ServiceDefaults.AutopackMeters.Name);
         Delivered = meter.CreateCounter<long>("autopack.outbox.delivered", description: "messages delivered");
         Attempts = meter.CreateCounter<long>("autopack.outbox.attempts", description: "delivery attempts, by outcome");
         Dead = meter.CreateCounter<long>("autopack.outbox.dead", description: "messages moved to the dead-letter queue");

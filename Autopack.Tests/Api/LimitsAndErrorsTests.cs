@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Autopack.Tests.Infrastructure;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Autopack.Tests.Api;
@@ -167,5 +170,23 @@ public class LimitsAndErrorsTests
         {
             await server.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Limits_are_bound_once_from_their_variables_into_validated_options_that_kestrel_reads_and_out_of_range_stops_the_start()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using (var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_MAX_BODY_BYTES"] = "65536", ["AUTOPACK_SSE_POLL_MS"] = "75" }))
+        {
+            api.Anonymous();
+            var limits = api.Services.GetRequiredService<IOptions<Autopack.Api.Extensions.ApiLimitsOptions>>().Value;
+            Assert.Equal((65536L, 75), (limits.MaxBodyBytes, limits.SsePollMs));
+            // One read: Kestrel's limit is the options' value, not a second lookup with its own default.
+            Assert.Equal(65536L, api.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits.MaxRequestBodySize);
+        }
+        var bad = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_MAX_BODY_BYTES"] = "10" });
+        var ex = Assert.ThrowsAny<Exception>(() => bad.Anonymous());
+        Assert.Contains("MaxBodyBytes", ex.ToString()); // the generated validator names the member
+        try { await bad.DisposeAsync(); } catch (Exception) { /* a host that never started */ }
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Autopack.Core.Configuration;
 using Autopack.Executor.Extensions;
 using Autopack.Executor.Memory;
+using Autopack.Hosting;
 using Autopack.Tests.Infrastructure;
 using Autopack.Tests.Infrastructure.QdrantProtocol;
 using Grpc.Core;
@@ -174,8 +175,8 @@ public class QdrantMemoryStoreTests(ITestOutputHelper output)
             ["QDRANT_URL"] = null,
             [QdrantClientExtensions.TimeoutVariable] = timeoutMs?.ToString(),
         });
-        builder.AddServiceDefaults("executor");
-        builder.AddExecutorServices();
+        builder.AddServiceDefaults();
+        builder.AddExecutorServices(builder.AddAutopackPlatform("executor"));
         return builder.Build();
     }
 

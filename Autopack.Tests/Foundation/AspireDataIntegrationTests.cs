@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Autopack.Core.Data;
+using Autopack.Hosting;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -20,7 +21,8 @@ public class AspireDataIntegrationTests
         {
             ["ConnectionStrings:autopack"] = db.Url, ["AUTOPACK_STATE_DIR"] = db.StateRoot,
         }.Concat(extra));
-        builder.AddServiceDefaults("test");
+        builder.AddServiceDefaults();
+        builder.AddAutopackPlatform("test");
         return builder.Build();
     }
 

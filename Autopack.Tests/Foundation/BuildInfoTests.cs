@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using Autopack.OutboxWorker.Relay;
-using Microsoft.Extensions.Hosting;
+using Autopack.Hosting;
 
 namespace Autopack.Tests.Foundation;
 

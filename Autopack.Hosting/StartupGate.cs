@@ -1,9 +1,10 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Autopack.Hosting;
 
 /// <summary>
 /// Runs before anything else starts: logs the database identity and refuses to go on against a missing or

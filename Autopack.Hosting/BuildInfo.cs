@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Autopack.Hosting;
 
 /// <summary>
 /// Version and commit (SourceLink's <c>InformationalVersion</c>, <c>1.0.0+sha</c>) and build time of the entry assembly.

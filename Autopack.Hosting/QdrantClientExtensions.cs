@@ -1,10 +1,11 @@
 using Autopack.Core.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Qdrant.Client;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Autopack.Hosting;
 
 /// <summary>
 /// What Aspire's Qdrant client integration (<c>AddQdrantClient("qdrant")</c>, not served here) registers: one
@@ -30,7 +31,7 @@ public static class QdrantClientExtensions
             return new QdrantClient(connection.Endpoint, connection.ApiKey, timeout, loggers);
         });
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(QdrantHealthCheck.Name,
-            sp => new QdrantHealthCheck(sp.GetRequiredService<QdrantClient>()), failureStatus: null, tags: null, timeout: AutopackHealth.ProbeTimeout));
+            sp => new QdrantHealthCheck(sp.GetRequiredService<QdrantClient>()), HealthStatus.Degraded, tags: null, timeout: AutopackHealthWriter.ProbeTimeout));
         return builder;
     }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Autopack.Hosting;
 
 /// <summary>One JSON log line per request with request id, outcome, status and duration.</summary>
 internal sealed class RequestLogMiddleware(RequestDelegate next, ILogger<RequestLogMiddleware> logger)
@@ -24,7 +24,7 @@ internal sealed class RequestLogMiddleware(RequestDelegate next, ILogger<Request
         {
             var status = outcome == "exception" ? 500 : context.Response.StatusCode;
             if (outcome == "ok") outcome = status >= 500 ? "server_error" : status >= 400 ? "client_error" : "ok";
-            if (!Extensions.IsHealthPath(context.Request.Path) || status >= 400)
+            if (!Microsoft.Extensions.Hosting.Extensions.IsProbe(context.Request.Path) || status >= 400)
             {
                 logger.LogInformation("HTTP {Method} {Path} {Status} {Outcome} in {DurationMs:0.0} ms (request {RequestId})",
                     context.Request.Method, context.Request.Path.Value, status, outcome,

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Autopack.Hosting;
 
 /// <summary>Puts the request log first in every service's pipeline, so rejected requests (401, 429, 413) are logged too.</summary>
 internal sealed class RequestLogStartupFilter : IStartupFilter

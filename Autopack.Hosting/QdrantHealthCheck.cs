@@ -2,7 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Qdrant.Client;
 
-namespace Microsoft.Extensions.Hosting;
+namespace Autopack.Hosting;
 
 /// <summary>
 /// Qdrant's own gRPC health call. Qdrant answers it without checking the API key, so it proves the server is up,
