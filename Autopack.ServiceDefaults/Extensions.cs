@@ -1,7 +1,6 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Autopack.Core.Events;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

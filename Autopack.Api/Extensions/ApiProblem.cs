@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Mvc;
-
 namespace Autopack.Api.Extensions;
 
 /// <summary>RFC 7807 problems with Autopack's stable <c>code</c> (request_id is added for every problem in one place).</summary>

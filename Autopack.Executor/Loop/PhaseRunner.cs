@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Autopack.Core.Approvals;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
@@ -14,7 +13,6 @@ using Autopack.Executor.Testing;
 using Autopack.Executor.Workspace;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop;
 
@@ -124,11 +122,11 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
         }
         catch (PhaseStopException stop)
         {
-            await StopAsync(claim, workspace, stop.Kind, stop.Message);
+            await StopAsync(claim, stop.Kind, stop.Message);
         }
         catch (OperationCanceledException) when (watch.Stop is not null || stopping.IsCancellationRequested)
         {
-            await StopAsync(claim, workspace, watch.Stop ?? StopKind.Shutdown, watch.StopReason ?? "executor shutting down");
+            await StopAsync(claim, watch.Stop ?? StopKind.Shutdown, watch.StopReason ?? "executor shutting down");
         }
         catch (Exception ex)
         {
@@ -382,7 +380,7 @@ public sealed class PhaseRunner(IAutopackDbFactory dbFactory, LeaseWatcher lease
     /// A stop never costs an attempt: kill switch and shutdown put the phase back in the queue with the interrupted
     /// attempt STOPPED (not counted, its model answer kept); a cancel fails the phase; a lost lease is someone else's.
     /// </summary>
-    private async Task StopAsync(ClaimedPhase claim, RunWorkspace? workspace, StopKind kind, string reason)
+    private async Task StopAsync(ClaimedPhase claim, StopKind kind, string reason)
     {
         logger.LogInformation("Phase {Phase} stopping: {Kind} ({Reason})", claim.PhaseId, kind, reason);
         switch (kind)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Autopack.Core.Domain;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Autopack.AppHost.Hosting;
 using Autopack.Core.Approvals;
 using Autopack.Core.Domain;
 using Autopack.Core.Outbox;

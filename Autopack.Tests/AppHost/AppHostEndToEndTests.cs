@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Autopack.AppHost.Hosting;
 using Autopack.Tests.Infrastructure;
 
 namespace Autopack.Tests.AppHost;

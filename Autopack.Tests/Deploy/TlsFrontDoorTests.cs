@@ -19,7 +19,7 @@ namespace Autopack.Tests.Deploy;
 /// in front of a recording upstream: HTTPS with HSTS and the security headers, HTTP redirected except the ACME
 /// webroot and /nginx-health, TLS 1.2 and 1.3, and a live event stream through TLS.
 /// </summary>
-public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
 {
     private readonly ConcurrentQueue<string> _received = new();
     private readonly TaskCompletionSource _sendSecondEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -180,8 +180,13 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
         _sendSecondEvent.TrySetResult();
         await _door.DisposeAsync();
         await _upstream.DisposeAsync();
-        _https.Dispose();
         _certificate.Dispose();
         Directory.Delete(_dir, recursive: true);
+    }
+
+    public void Dispose()
+    {
+        _https.Dispose();
+        _http.Dispose();
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Autopack.Core.Approvals;
 using Autopack.Core.Domain;
-using Autopack.Core.Events;
 using Autopack.Core.Execution;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
 using Autopack.Tests.Infrastructure;

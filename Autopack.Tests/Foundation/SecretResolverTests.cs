@@ -2,7 +2,7 @@ using Autopack.Core.Configuration;
 
 namespace Autopack.Tests.Foundation;
 
-public class SecretResolverTests : IDisposable
+public sealed class SecretResolverTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("autopack-secrets-").FullName;
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Autopack.Tests.Web;
 
 /// <summary>The shipped nginx.conf, run by real nginx in front of a recording upstream: every routing invariant and header.</summary>
-public sealed class NginxRoutingTests : IAsyncLifetime
+public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
 {
     private readonly ConcurrentQueue<string> _received = new();
     private readonly TaskCompletionSource _sendSecondEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -137,4 +137,6 @@ public sealed class NginxRoutingTests : IAsyncLifetime
         await _upstream.DisposeAsync();
         Directory.Delete(_site, recursive: true);
     }
+
+    public void Dispose() => _http.Dispose();
 }
