@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Tests.Api;
 
+[Trait("Category", "Db")]
 public class ApprovalsAndKillSwitchesApiTests
 {
     private static readonly JsonSerializerOptions Json = ApiFactory.Json;

@@ -11,6 +11,7 @@ namespace Autopack.Tests.AppHost;
 /// The whole application through the real AppHost and Aspire's testing builder: real PostgreSQL (Debian's binaries
 /// as an Aspire executable), real API, executor and outbox worker processes run by DCP.
 /// </summary>
+[Trait("Category", "Process")]
 public class AppHostEndToEndTests(AutopackAppFixture fixture) : IClassFixture<AutopackAppFixture>
 {
     private HttpClient Api()
@@ -53,25 +54,19 @@ public class AppHostEndToEndTests(AutopackAppFixture fixture) : IClassFixture<Au
         var created = await http.PostAsJsonAsync("/runs", plan, ApiFactory.Json);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
-        var state = "";
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (state != "COMPLETE" && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(300);
-            state = (await http.GetFromJsonAsync<JsonElement>("/runs/e2e-1")).GetProperty("state").GetString()!;
-            Assert.NotEqual("FAILED", state);
-        }
-        Assert.Equal("COMPLETE", state);
+        await Eventually.UntilAsync("run e2e-1 COMPLETE", async () => (await http.GetFromJsonAsync<JsonElement>("/runs/e2e-1")).GetProperty("state").GetString(),
+            state => state == "COMPLETE", TimeSpan.FromSeconds(120), giveUp: state => state == "FAILED", interval: TimeSpan.FromMilliseconds(300));
         Assert.Equal("echo \"Hello, Autopack\"", repo.Show("autopack/e2e-1", "greet.sh").Split('\n')[1]);
 
-        deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!fixture.Webhook.Accepted.Any(d => d.Event == "run.completed") && DateTime.UtcNow < deadline) await Task.Delay(200);
+        await Eventually.UntilAsync("run.completed at the webhook", () => fixture.Webhook.Accepted.Any(d => d.Event == "run.completed"), TimeSpan.FromSeconds(60),
+            () => "accepted: " + string.Join(", ", fixture.Webhook.Accepted.Select(d => d.Event)));
         var completion = Assert.Single(fixture.Webhook.Accepted, d => d.Event == "run.completed");
         Assert.Contains("e2e-1", System.Text.Encoding.UTF8.GetString(completion.Body));
     }
 }
 
 /// <summary>Disposing the application stops DCP, PostgreSQL and every service: nothing of the run is left behind.</summary>
+[Trait("Category", "Process")]
 public class AppHostDisposalTests
 {
     [Fact]
@@ -88,9 +83,8 @@ public class AppHostDisposalTests
             pids = [.. services, .. dcp];
             Assert.All(pids, pid => Assert.True(IsAlive(pid), $"process {pid} is not running"));
         }
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (pids.Any(IsAlive) && DateTime.UtcNow < deadline) await Task.Delay(200);
-        Assert.All(pids, pid => Assert.False(IsAlive(pid), $"process {pid} ({CommandLine(pid)}) outlived the application"));
+        await Eventually.UntilAsync("every process of the app gone", () => !pids.Any(IsAlive), TimeSpan.FromSeconds(30),
+            () => "outlived the application: " + string.Join("; ", pids.Where(IsAlive).Select(pid => $"{pid} ({CommandLine(pid)})")));
         Assert.Empty(ProcessesWhoseCommandLine(c => c.Contains(stateDir)));
         Directory.Delete(stateDir, recursive: true);
     }

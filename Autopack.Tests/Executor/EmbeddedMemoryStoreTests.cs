@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Autopack.Tests.Executor;
 
 /// <summary>The embedded vector index: every stored entry is searchable, across executors sharing one database.</summary>
+[Trait("Category", "Db")]
 public sealed class EmbeddedMemoryStoreTests : IDisposable
 {
     private readonly HashingEmbedder _embedder = new();

@@ -12,6 +12,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 namespace Autopack.Tests.Executor;
 
 /// <summary>The real loop on a real git repo and real PostgreSQL with a real shell test; only the model is scripted.</summary>
+[Trait("Category", "Db")]
 public class ExecutorLoopTests(ITestOutputHelper output)
 {
     private const string NotesFix = "```diff\n--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n```\n";

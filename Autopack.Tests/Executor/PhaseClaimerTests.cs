@@ -6,6 +6,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 
 namespace Autopack.Tests.Executor;
 
+[Trait("Category", "Db")]
 public class PhaseClaimerTests
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);

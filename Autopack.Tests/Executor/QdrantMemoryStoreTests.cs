@@ -19,6 +19,7 @@ namespace Autopack.Tests.Executor;
 /// Vector memory in Qdrant through the official Qdrant.Client, wired as the executor wires it (AddServiceDefaults +
 /// AddExecutorServices from configuration), against <see cref="QdrantTestServer"/> speaking Qdrant's gRPC protocol.
 /// </summary>
+[Trait("Category", "Db")]
 public sealed class QdrantMemoryStoreTests(ITestOutputHelper output) : IDisposable
 {
     private const string Key = "secret-key";

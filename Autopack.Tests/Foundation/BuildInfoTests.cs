@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Unit")]
 public class BuildInfoTests
 {
     private static readonly Assembly Service = typeof(OutboxRelay).Assembly;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Db")]
 public class KillSwitchReaderTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Autopack.Core.Configuration;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Unit")]
 public sealed class SecretResolverTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("autopack-secrets-").FullName;
