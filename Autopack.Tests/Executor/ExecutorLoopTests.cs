@@ -61,7 +61,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.All(usage, u => Assert.Equal("scripted", u.Provider));
         Assert.Equal(usage.Sum(u => u.PromptTokens + u.CompletionTokens), run.TokensUsed);
         var types = await ctx.RunEvents.Where(e => e.RunId == "run-ok").OrderBy(e => e.Sequence).Select(e => e.Type).ToListAsync();
-        Assert.Equal("run.state", types[0]);
+        Assert.Equal(["run.created", "run.state"], types[..2]); // created as POST /runs does (RunSeeder), then started
         Assert.Equal("run.state", types[^1]);
         Assert.Contains("usage", types);
         Assert.Contains("phase.attempt", types);
