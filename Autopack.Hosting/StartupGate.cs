@@ -1,6 +1,5 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,8 +1,8 @@
+using System.Text.Json;
 using Autopack.Api.Apis;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

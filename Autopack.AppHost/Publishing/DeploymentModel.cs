@@ -1,4 +1,3 @@
-using Aspire.Hosting.ApplicationModel;
 using Autopack.AppHost.Hosting;
 
 namespace Autopack.AppHost.Publishing;

@@ -4,7 +4,6 @@ using Autopack.Bench.Harness;
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Autopack.Executor.Memory;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 

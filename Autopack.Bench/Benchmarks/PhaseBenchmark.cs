@@ -10,8 +10,6 @@ using Autopack.Executor.Loop;
 using Autopack.Executor.Models;
 using Autopack.Executor.Workspace;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Bench.Benchmarks;
 

@@ -1,11 +1,10 @@
-using System.Net.Http.Json;
-
 namespace Autopack.Bench.Harness;
 
 /// <summary>Environment for an API process under load: limits raised so the bench measures the service, not the throttles.</summary>
 public static class ApiEnvironment
 {
     public const string ApiKey = "bench-admin-key-0123456789abcdef0123456789abcdef";
+    private static readonly string[] ReadOnlyContext = ["README.md"];
 
     public static Dictionary<string, string> For(string databaseUrl, string stateRoot) => new()
     {
@@ -36,7 +35,7 @@ public static class ApiEnvironment
             phases = Enumerable.Range(1, phases).Select(i => new
             {
                 phase_id = $"P{i}", tier_id = "T1", name = $"Phase {i}", description = $"Do step {i}", complexity = "low",
-                scope = new { paths = new[] { $"src/file{i}.txt" }, read_only_context = new[] { "README.md" } },
+                scope = new { paths = new[] { $"src/file{i}.txt" }, read_only_context = ReadOnlyContext },
                 test_command = "true",
             }).ToArray(),
         }));

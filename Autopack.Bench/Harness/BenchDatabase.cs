@@ -1,6 +1,6 @@
-using Autopack.Tests.Infrastructure;
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
+using Autopack.Tests.Infrastructure;
 
 namespace Autopack.Bench.Harness;
 

@@ -8,7 +8,7 @@ namespace Autopack.Core.Events;
 /// Kill switches live in the database so every replica and executor sees the same state; reads are
 /// cached for <see cref="MaxAge"/> so a toggle reaches everyone within seconds without a query per check.
 /// </summary>
-public sealed class KillSwitchReader(IAutopackDbFactory dbFactory, TimeProvider time)
+public sealed class KillSwitchReader(IAutopackDbFactory dbFactory, TimeProvider time) : IDisposable
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -17,6 +17,8 @@ public sealed class KillSwitchReader(IAutopackDbFactory dbFactory, TimeProvider 
     private volatile Snapshot? _cached;
 
     private sealed record Snapshot(IReadOnlyDictionary<string, bool> Switches, DateTimeOffset ReadAt);
+
+    public void Dispose() => _gate.Dispose();
 
     public async Task<IReadOnlyDictionary<string, bool>> GetAllAsync(CancellationToken ct = default)
     {

@@ -1,7 +1,6 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Outbox;
 using Autopack.Executor.Sandbox;
-using Microsoft.Extensions.Configuration;
 
 namespace Autopack.Executor.Extensions;
 

@@ -4,7 +4,6 @@ using Autopack.Core.Domain;
 using Autopack.Core.Execution;
 using Autopack.Executor.Extensions;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop;
 

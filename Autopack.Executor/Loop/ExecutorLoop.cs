@@ -5,7 +5,6 @@ using Autopack.Core.Execution;
 using Autopack.Executor.Extensions;
 using Autopack.Executor.Models;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop;
 

@@ -1,6 +1,4 @@
 using Autopack.Executor.Startup;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop;
 

@@ -1,7 +1,6 @@
 using Autopack.Core.Execution;
 using Autopack.Executor.Models;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop;
 

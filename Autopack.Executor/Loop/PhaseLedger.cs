@@ -2,10 +2,8 @@ using Autopack.Core.Data;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
 using Autopack.Core.Execution;
-using Autopack.Core.Outbox;
 using Autopack.Executor.Extensions;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop;
 

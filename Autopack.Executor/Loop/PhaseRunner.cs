@@ -5,7 +5,6 @@ using Autopack.Executor.Loop.Stages;
 using Autopack.Executor.Memory;
 using Autopack.Executor.Sandbox;
 using Autopack.Executor.Workspace;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop;
 

@@ -11,7 +11,7 @@ namespace Autopack.Executor.Memory;
 /// in memory scans every row for candidates; their stored vectors give the exact ranking. The collection is loaded on first use; after that every search first reads the rows added
 /// since (by this or any other executor), so what one executor remembers, the next recall anywhere can find.
 /// </summary>
-public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string collection, TimeProvider? time = null) : IMemoryStore
+public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string collection, TimeProvider? time = null) : IMemoryStore, IDisposable
 {
     /// <summary>
     /// How far before the newest row seen the catch-up looks again. A row becomes visible when its insert commits,
@@ -30,6 +30,8 @@ public sealed class EmbeddedMemoryStore(IAutopackDbFactory dbFactory, string col
     private DateTime? _newestSeen;
 
     public string Backend => "embedded";
+
+    public void Dispose() => _catchUp.Dispose();
 
     public async Task StoreAsync(string kind, string text, string? runId, string? phaseId, ReadOnlyMemory<float> vector, CancellationToken ct)
     {

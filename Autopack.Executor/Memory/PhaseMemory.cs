@@ -1,7 +1,6 @@
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Memory;
 

@@ -1,6 +1,5 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Domain;
-using Microsoft.Extensions.Configuration;
 
 namespace Autopack.Executor.Models;
 
@@ -103,6 +102,8 @@ public sealed class ModelOptions
             if (chain.Count == 0) throw new InvalidOperationException($"The escalation chain for {complexity} is empty.");
     }
 
+    private static readonly string[] ProviderPreference = ["anthropic", "openai", "gemini", "compat"];
+
     /// <summary>cheap → mid → strongest of the first configured provider, the others as fallbacks at the same rung.</summary>
     private static IReadOnlyList<EscalationStep> DefaultChain(IEnumerable<string> configured, Complexity complexity, string? compatModel)
     {
@@ -113,7 +114,7 @@ public sealed class ModelOptions
             ["gemini"] = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-pro"],
             ["compat"] = Enumerable.Repeat(compatModel ?? "llama3.1", 3).ToArray(),
         };
-        var order = new[] { "anthropic", "openai", "gemini", "compat" }.Where(configured.Contains).ToList();
+        var order = ProviderPreference.Where(configured.Contains).ToList();
         if (order.Count == 0) return [];
         var start = complexity switch { Complexity.Low => 0, Complexity.Medium => 1, _ => 2 };
         return Enumerable.Range(start, 3 - start)

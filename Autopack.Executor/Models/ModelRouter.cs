@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net.Http;
 using Autopack.Core.Domain;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Sandbox;
 

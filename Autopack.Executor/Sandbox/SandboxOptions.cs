@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-
 namespace Autopack.Executor.Sandbox;
 
 /// <summary>The sandbox's settings (AUTOPACK_SANDBOX_*, see docs/executor.md).</summary>

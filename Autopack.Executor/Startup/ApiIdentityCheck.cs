@@ -1,8 +1,6 @@
-using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Autopack.Core.Configuration;
 using Autopack.Executor.Extensions;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Startup;
 

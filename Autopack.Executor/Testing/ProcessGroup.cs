@@ -17,7 +17,7 @@ public static class ProcessGroup
     /// <summary>SIGKILL to every process of the group (no-op when none is left).</summary>
     public static void KillGroup(int pgid)
     {
-        if (pgid > 1) Kill(-pgid, SigKill);
+        if (pgid > 1) _ = Kill(-pgid, SigKill); // -1/ESRCH: the group is gone already, which is the goal
     }
 
     public static void Record(string recordPath, int pgid) => File.WriteAllText(recordPath, pgid.ToString());

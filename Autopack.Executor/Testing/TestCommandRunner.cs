@@ -69,7 +69,7 @@ public static class TestCommandRunner
             if (first != exited)
             {
                 try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                if (ct.IsCancellationRequested) throw new OperationCanceledException(ct);
+                ct.ThrowIfCancellationRequested();
                 cutOff = first == capture.Flooded;
                 timedOut = !cutOff;
                 await exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);

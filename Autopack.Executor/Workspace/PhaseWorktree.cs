@@ -40,16 +40,17 @@ public sealed class PhaseWorktree(RunWorkspace workspace, string path, string ba
             // anyway), keep that commit. Checked before every swap, and swaps are serialized by git, so a
             // phase can never land twice.
             if (await workspace.FindPhaseCommitAsync(runId, phaseId) is { } landed) return landed;
-            var swap = await Git.RunAsync(workspace.RepoPath, ["update-ref", workspace.BranchRef, sha, expected]);
+            // Each git step runs to its end (a killed cherry-pick leaves the worktree half-replayed); ct is checked between attempts.
+            var swap = await Git.RunAsync(workspace.RepoPath, ["update-ref", workspace.BranchRef, sha, expected], ct: CancellationToken.None);
             if (swap.Ok) return sha;
             var tip = await workspace.TipAsync();
             if (tip == sha) return sha;
             // The branch moved (a parallel phase landed): replay our commit on top of it.
             await Git.RequireAsync(Path, "checkout", "--detach", "--force", tip);
-            var pick = await Git.RunAsync(Path, ["cherry-pick", "--allow-empty", "--keep-redundant-commits", sha]);
+            var pick = await Git.RunAsync(Path, ["cherry-pick", "--allow-empty", "--keep-redundant-commits", sha], ct: CancellationToken.None);
             if (!pick.Ok)
             {
-                await Git.RunAsync(Path, ["cherry-pick", "--abort"]);
+                await Git.RunAsync(Path, ["cherry-pick", "--abort"], ct: CancellationToken.None);
                 throw new GitException($"Could not replay the phase commit onto the run branch: {pick.Output}");
             }
             sha = await Git.RequireAsync(Path, "rev-parse", "HEAD");

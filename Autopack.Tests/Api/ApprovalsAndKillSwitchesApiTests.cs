@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Autopack.Core.Domain;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autopack.Tests.Api;
 
+[Trait("Category", "Db")]
 public class ApprovalsAndKillSwitchesApiTests
 {
     private static readonly JsonSerializerOptions Json = ApiFactory.Json;

@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Autopack.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Autopack.Tests.Api;
 
+[Trait("Category", "Db")]
 public class AuthApiTests
 {
     private static readonly JsonSerializerOptions Json = ApiFactory.Json;

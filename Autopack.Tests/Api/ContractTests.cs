@@ -10,6 +10,7 @@ using Autopack.Tests.Infrastructure;
 namespace Autopack.Tests.Api;
 
 /// <summary>docs/api-contract.md and the OpenAPI document say what the API serves: the same problem codes, the same members.</summary>
+[Trait("Category", "Db")]
 public class ContractTests
 {
     private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Autopack.sln not found");

@@ -5,6 +5,7 @@ using Autopack.Tests.Infrastructure;
 
 namespace Autopack.Tests.Api;
 
+[Trait("Category", "Db")]
 public class EventsApiTests
 {
     private static readonly JsonSerializerOptions Json = ApiFactory.Json;

@@ -11,6 +11,7 @@ using Npgsql;
 namespace Autopack.Tests.Api;
 
 /// <summary>408, 413, 429 (queue timeout, full queue, per-client rate), 503, forwarded headers and security headers.</summary>
+[Trait("Category", "Db")]
 public class LimitsAndErrorsTests
 {
     private static readonly JsonSerializerOptions Json = ApiFactory.Json;
@@ -157,13 +158,8 @@ public class LimitsAndErrorsTests
             Assert.NotNull(list.Headers.RetryAfter);
 
             await server.RestartAsync();
-            HttpStatusCode status = 0;
-            for (var i = 0; i < 50 && status != HttpStatusCode.OK; i++)
-            {
-                status = (await api.Anonymous().GetAsync("/health")).StatusCode;
-                if (status != HttpStatusCode.OK) await Task.Delay(200);
-            }
-            Assert.Equal(HttpStatusCode.OK, status);
+            await Eventually.UntilAsync("health after the restart", async () => (await api.Anonymous().GetAsync("/health")).StatusCode,
+                status => status == HttpStatusCode.OK, TimeSpan.FromSeconds(10), interval: TimeSpan.FromMilliseconds(200));
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/runs")).StatusCode);
         }
         finally

@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Autopack.Tests.Api;
 
 /// <summary>Bodies the binder refuses or the database could not store: each answer names the field, and nothing is stored.</summary>
+[Trait("Category", "Db")]
 public class RequestBodyErrorsTests
 {
     private const string Tier = """ "tiers":[{"tier_id":"T1"}] """;

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Tests.Api;
 
+[Trait("Category", "Db")]
 public class RunsApiTests
 {
     private static readonly JsonSerializerOptions Json = ApiFactory.Json;

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Autopack.AppHost.Hosting;
 using Autopack.Core.Approvals;
 using Autopack.Core.Domain;
 using Autopack.Core.Outbox;
@@ -16,6 +15,7 @@ namespace Autopack.Tests.Api;
 /// Approve/Reject buttons decide only when pressed in TELEGRAM_CHAT_ID by a user in TELEGRAM_APPROVER_IDS, through the
 /// API's webhook and through the outbox worker's long polling alike. Updates have the shape Telegram sends.
 /// </summary>
+[Trait("Category", "Process")]
 public class TelegramApprovalTests
 {
     private const long Chat = -1001234567890;
@@ -116,12 +116,8 @@ public class TelegramApprovalTests
         env["AUTOPACK_OUTBOX_POLL_MS"] = "100";
         await using var worker = ServiceProcess.Start("Autopack.OutboxWorker", env);
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (telegram.CallsOf("answerCallbackQuery").Count < 3)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"3 answers expected; calls: {string.Join(", ", telegram.Calls.Select(c => c.Method))}");
-            await Task.Delay(100);
-        }
+        await Eventually.UntilAsync("3 callback answers", () => telegram.CallsOf("answerCallbackQuery").Count >= 3, TimeSpan.FromSeconds(60),
+            () => "calls: " + string.Join(", ", telegram.Calls.Select(c => c.Method)));
         var answers = telegram.CallsOf("answerCallbackQuery").ToDictionary(a => a["callback_query_id"]!.GetValue<string>(), a => a["text"]!.GetValue<string>());
         Assert.StartsWith("Not allowed", answers["cbq-10"]);
         Assert.StartsWith("Not allowed", answers["cbq-11"]);

@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Autopack.AppHost.Hosting;
 using Autopack.Tests.Infrastructure;
 
 namespace Autopack.Tests.AppHost;
@@ -13,6 +11,7 @@ namespace Autopack.Tests.AppHost;
 /// The whole application through the real AppHost and Aspire's testing builder: real PostgreSQL (Debian's binaries
 /// as an Aspire executable), real API, executor and outbox worker processes run by DCP.
 /// </summary>
+[Trait("Category", "Process")]
 public class AppHostEndToEndTests(AutopackAppFixture fixture) : IClassFixture<AutopackAppFixture>
 {
     private HttpClient Api()
@@ -55,25 +54,19 @@ public class AppHostEndToEndTests(AutopackAppFixture fixture) : IClassFixture<Au
         var created = await http.PostAsJsonAsync("/runs", plan, ApiFactory.Json);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
-        var state = "";
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (state != "COMPLETE" && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(300);
-            state = (await http.GetFromJsonAsync<JsonElement>("/runs/e2e-1")).GetProperty("state").GetString()!;
-            Assert.NotEqual("FAILED", state);
-        }
-        Assert.Equal("COMPLETE", state);
+        await Eventually.UntilAsync("run e2e-1 COMPLETE", async () => (await http.GetFromJsonAsync<JsonElement>("/runs/e2e-1")).GetProperty("state").GetString(),
+            state => state == "COMPLETE", TimeSpan.FromSeconds(120), giveUp: state => state == "FAILED", interval: TimeSpan.FromMilliseconds(300));
         Assert.Equal("echo \"Hello, Autopack\"", repo.Show("autopack/e2e-1", "greet.sh").Split('\n')[1]);
 
-        deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!fixture.Webhook.Accepted.Any(d => d.Event == "run.completed") && DateTime.UtcNow < deadline) await Task.Delay(200);
+        await Eventually.UntilAsync("run.completed at the webhook", () => fixture.Webhook.Accepted.Any(d => d.Event == "run.completed"), TimeSpan.FromSeconds(60),
+            () => "accepted: " + string.Join(", ", fixture.Webhook.Accepted.Select(d => d.Event)));
         var completion = Assert.Single(fixture.Webhook.Accepted, d => d.Event == "run.completed");
         Assert.Contains("e2e-1", System.Text.Encoding.UTF8.GetString(completion.Body));
     }
 }
 
 /// <summary>Disposing the application stops DCP, PostgreSQL and every service: nothing of the run is left behind.</summary>
+[Trait("Category", "Process")]
 public class AppHostDisposalTests
 {
     [Fact]
@@ -91,13 +84,15 @@ public class AppHostDisposalTests
             pids = [.. services, .. dcp];
             Assert.All(pids, pid => Assert.True(IsAlive(pid), $"process {pid} is not running"));
         }
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (pids.Any(IsAlive) && DateTime.UtcNow < deadline) await Task.Delay(200);
         // Every process of the app is gone. DCP itself too — unless Aspire's programmatic stop of it ran past its fixed
         // 10 s dispose timeout (DcpExecutor.DisposeAsync; seen at load average ~50): then, by Aspire's design, DCP ends
         // when the process it monitors ends, and that is this test process (it was selected by `--monitor <our pid>`).
-        var lingering = pids.Where(IsAlive).ToList();
-        Assert.All(lingering, pid => Assert.True(dcp.Contains(pid) && CommandLine(pid).Contains($"--monitor {Environment.ProcessId}"),
+        var own = pids.Except(dcp).ToArray();
+        await Eventually.UntilAsync("every process of the app gone", () => !own.Any(IsAlive), TimeSpan.FromSeconds(30),
+            () => "outlived the application: " + string.Join("; ", own.Where(IsAlive).Select(pid => $"{pid} ({CommandLine(pid)})")));
+        try { await Eventually.UntilAsync("DCP gone", () => !dcp.Any(IsAlive), TimeSpan.FromSeconds(30)); }
+        catch (TimeoutException) { } // asserted just below: only a DCP that still monitors this process may linger
+        Assert.All(dcp.Where(IsAlive), pid => Assert.True(CommandLine(pid).Contains($"--monitor {Environment.ProcessId}"),
             $"process {pid} ({CommandLine(pid)}) outlived the application"));
         Assert.Empty(ProcessesWhoseCommandLine(c => c.Contains(stateDir)));
         Directory.Delete(stateDir, recursive: true);

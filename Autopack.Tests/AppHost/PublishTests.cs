@@ -11,6 +11,7 @@ namespace Autopack.Tests.AppHost;
 /// The AppHost's publish output, produced the way azd, aspirate and operators produce it: the built AppHost run with
 /// Aspire's <c>--publisher manifest</c>, and with <c>--operation publish</c> for the Compose and Kubernetes steps.
 /// </summary>
+[Trait("Category", "Process")]
 public class PublishTests
 {
     private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;

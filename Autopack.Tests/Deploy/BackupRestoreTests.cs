@@ -12,6 +12,7 @@ namespace Autopack.Tests.Deploy;
 /// run here as they are against real PostgreSQL servers: a database filled through the API, dumped with backup.sh,
 /// restored with restore.sh into a fresh server, then compared table by table, row by row.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class BackupRestoreTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;

@@ -9,6 +9,7 @@ namespace Autopack.Tests.Deploy;
 /// AppHost generates now): only the front door reachable from outside, resource limits, restart policies and health
 /// checks everywhere, AUTOPACK_ENV=production, and secrets only from files.
 /// </summary>
+[Trait("Category", "Unit")]
 public class ProductionProfileTests
 {
     private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;

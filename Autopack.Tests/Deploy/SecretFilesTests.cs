@@ -11,6 +11,7 @@ namespace Autopack.Tests.Deploy;
 /// deploy/create-secrets.sh, the first step of deploy/README.md: the files it makes pass the production checks and
 /// run the real API in production from files only (API key, JWT pair), and running it again changes nothing.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class SecretFilesTests : IAsyncLifetime
 {
     private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;

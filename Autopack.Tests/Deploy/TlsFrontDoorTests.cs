@@ -19,10 +19,11 @@ namespace Autopack.Tests.Deploy;
 /// in front of a recording upstream: HTTPS with HSTS and the security headers, HTTP redirected except the ACME
 /// webroot and /nginx-health, TLS 1.2 and 1.3, and a live event stream through TLS.
 /// </summary>
-public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
+[Trait("Category", "Process")]
+public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
 {
     private readonly ConcurrentQueue<string> _received = new();
-    private readonly TaskCompletionSource _sendSecondEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly EventStreamProbe _events = new();
     private WebApplication _upstream = null!;
     private FrontDoor _door = null!;
     private string _dir = null!;
@@ -37,16 +38,7 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls(upstreamUrl);
         _upstream = builder.Build();
-        // The second event is written only after the test has read the first: a buffering proxy would hold the first back.
-        _upstream.MapGet("/runs/{id}/events", async (HttpContext ctx) =>
-        {
-            _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
-            ctx.Response.ContentType = "text/event-stream";
-            await ctx.Response.WriteAsync("id: 1\nevent: first\ndata: {}\n\n");
-            await ctx.Response.Body.FlushAsync();
-            await _sendSecondEvent.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            await ctx.Response.WriteAsync("id: 2\nevent: second\ndata: {}\n\n");
-        });
+        _events.Map(_upstream, _received);
         _upstream.Map("/{**path}", (HttpContext ctx) =>
         {
             _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
@@ -153,35 +145,22 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpVersion.Version20, response.Version);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        // The upstream has written only the first event and waits for us: reading it proves nginx passed it on unbuffered.
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-            Assert.True(await ReadUntilAsync(reader, "event: first", timeout.Token), "the first event did not arrive while the stream stayed open: buffered");
-        _sendSecondEvent.SetResult();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-            Assert.True(await ReadUntilAsync(reader, "event: second", timeout.Token));
+        await _events.AssertUnbufferedAsync(response);
         Assert.Contains("/runs/r1/events?last_event_id=0", _received);
-    }
-
-    private static async Task<bool> ReadUntilAsync(StreamReader reader, string line, CancellationToken ct)
-    {
-        try
-        {
-            string? read;
-            while ((read = await reader.ReadLineAsync(ct)) is not null)
-                if (read == line) return true;
-            return false;
-        }
-        catch (OperationCanceledException) { return false; }
     }
 
     public async Task DisposeAsync()
     {
-        _sendSecondEvent.TrySetResult();
+        _events.Release();
         await _door.DisposeAsync();
         await _upstream.DisposeAsync();
-        _https.Dispose();
         _certificate.Dispose();
         Directory.Delete(_dir, recursive: true);
+    }
+
+    public void Dispose()
+    {
+        _https.Dispose();
+        _http.Dispose();
     }
 }

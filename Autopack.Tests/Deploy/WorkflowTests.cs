@@ -12,6 +12,7 @@ namespace Autopack.Tests.Deploy;
 /// (vendored from SchemaStore, Reference/github-workflow/), and against the repository: every Dockerfile CI builds
 /// exists, every Dockerfile is built, and the images it pushes are exactly the ones the Compose and Kubernetes output pulls.
 /// </summary>
+[Trait("Category", "Process")]
 public class WorkflowTests
 {
     private static readonly string Repo = StatePaths.FindRepoRoot(AppContext.BaseDirectory)!;

@@ -8,9 +8,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Autopack.Tests.Executor;
 
 /// <summary>The embedded vector index: every stored entry is searchable, across executors sharing one database.</summary>
-public class EmbeddedMemoryStoreTests
+[Trait("Category", "Db")]
+public sealed class EmbeddedMemoryStoreTests : IDisposable
 {
     private readonly HashingEmbedder _embedder = new();
+
+    public void Dispose() => _embedder.Dispose();
 
     [Fact]
     public async Task The_oldest_of_six_thousand_entries_is_still_the_best_hit_for_its_own_text()

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Autopack.Core.Approvals;
 using Autopack.Core.Domain;
-using Autopack.Core.Events;
 using Autopack.Core.Execution;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -11,6 +10,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 namespace Autopack.Tests.Executor;
 
 /// <summary>Approvals, budgets, kill switches, cancellation, shutdown and crash recovery of the real loop.</summary>
+[Trait("Category", "Db")]
 public class ExecutorControlTests(ITestOutputHelper output)
 {
     /// <summary>greet.sh (in scope) plus README.md (out of scope).</summary>

@@ -12,6 +12,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 namespace Autopack.Tests.Executor;
 
 /// <summary>The real loop on a real git repo and real PostgreSQL with a real shell test; only the model is scripted.</summary>
+[Trait("Category", "Db")]
 public class ExecutorLoopTests(ITestOutputHelper output)
 {
     private const string NotesFix = "```diff\n--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n```\n";
@@ -60,7 +61,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         Assert.All(usage, u => Assert.Equal("scripted", u.Provider));
         Assert.Equal(usage.Sum(u => u.PromptTokens + u.CompletionTokens), run.TokensUsed);
         var types = await ctx.RunEvents.Where(e => e.RunId == "run-ok").OrderBy(e => e.Sequence).Select(e => e.Type).ToListAsync();
-        Assert.Equal("run.state", types[0]);
+        Assert.Equal(["run.created", "run.state"], types[..2]); // created as POST /runs does (RunSeeder), then started
         Assert.Equal("run.state", types[^1]);
         Assert.Contains("usage", types);
         Assert.Contains("phase.attempt", types);

@@ -14,6 +14,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 namespace Autopack.Tests.Executor;
 
 /// <summary>Real executor processes against real PostgreSQL, a real git repo and the fake OpenAI-compatible server.</summary>
+[Trait("Category", "Process")]
 public class ExecutorProcessTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
@@ -39,15 +40,15 @@ public class ExecutorProcessTests
                 new("P1", "T1", ["greet.sh"], TestCommand: $"if [ ! -e {marker} ]; then touch {marker}; sleep 41.25; fi; sh test.sh"),
                 new("P2", "T2", ["notes/todo.txt"], TestCommand: "grep -q TWO notes/todo.txt")]);
 
-        var envA = ExecutorProcess.Environment(db, models, "executor-a");
+        var envA = ExecutorEnvironment.For(db, models, "executor-a");
         envA["AUTOPACK_SANDBOX"] = "off"; // the test command signals through a file outside its worktree (HostileCodeTests cover the sandbox)
-        await using var a = ExecutorProcess.Start(envA, "executor-a");
+        await using var a = ExecutorEnvironment.Start(envA);
         await WaitAsync(() => File.Exists(marker), Long, "executor A to reach P1's tests", a);
-        a.KillHard();
+        a.Kill(entireProcessTree: false);
         await a.WaitForExitAsync(TimeSpan.FromSeconds(10));
         Assert.True(IsRunning("sleep 41.25"), "the killed executor's test process should outlive it (re-parented)");
 
-        await using var b = ExecutorProcess.Start(ExecutorProcess.Environment(db, models, "executor-b"), "executor-b");
+        await using var b = ExecutorEnvironment.Start(ExecutorEnvironment.For(db, models, "executor-b"));
         await WaitForRunAsync(db, "run-k9", RunState.Complete, b);
 
         // Executor B killed the leftover test process group before it reused P1's worktree.
@@ -78,15 +79,15 @@ public class ExecutorProcessTests
         var ids = Enumerable.Range(1, 6).Select(i => $"F{i}").ToList();
         var env = (string name) =>
         {
-            var e = ExecutorProcess.Environment(db, models, name);
+            var e = ExecutorEnvironment.For(db, models, name);
             e["AUTOPACK_MAX_PARALLEL_PHASES"] = "4";
             return e;
         };
-        await using var a = ExecutorProcess.Start(env("executor-a"), "executor-a");
-        await using var b = ExecutorProcess.Start(env("executor-b"), "executor-b");
+        await using var a = ExecutorEnvironment.Start(env("executor-a"));
+        await using var b = ExecutorEnvironment.Start(env("executor-b"));
         // Both polling before the work appears, so both get a fair chance to claim.
-        await WaitAsync(() => a.Log.Contains("working:"), Long, "executor A up", a);
-        await WaitAsync(() => b.Log.Contains("working:"), Long, "executor B up", b);
+        await WaitAsync(() => a.Output.Contains("working:"), Long, "executor A up", a);
+        await WaitAsync(() => b.Output.Contains("working:"), Long, "executor B up", b);
         await using (var ctx = db.CreateContext())
             await SeedAsync(ctx, "run-two", repo.Path, ids.Select(id => new PhaseSpec(id, "T1", [$"{id}.txt"], TestCommand: $"grep -q 'made by {id}' {id}.txt")));
         await WaitForRunAsync(db, "run-two", RunState.Complete, a);
@@ -96,7 +97,7 @@ public class ExecutorProcessTests
         await using var check = db.CreateContext();
         var attempts = await check.PhaseAttempts.AsNoTracking().ToListAsync();
         var attemptLog = string.Join("; ", attempts.Select(x => $"{x.PhaseId}#{x.Number}:{x.Outcome}:{x.FailureReason}:{x.TestOutput}"));
-        Assert.True(await check.Phases.AllAsync(p => p.State == PhaseState.Complete), attemptLog + "\n" + a.Log + "\n" + b.Log);
+        Assert.True(await check.Phases.AllAsync(p => p.State == PhaseState.Complete), attemptLog + "\n" + a.Output + "\n" + b.Output);
 
         // Walk the run's events in order. A claim is only ever made on a phase nobody holds, and every attempt is started
         // by the phase's holder of that moment: never two holders working one phase. A phase is claimed more than once
@@ -162,50 +163,39 @@ public class ExecutorProcessTests
         await api.StartAsync();
         var url = api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-        var env = ExecutorProcess.Environment(db, null, "executor-id");
+        var env = ExecutorEnvironment.For(db, null, "executor-id");
         env["AUTOPACK_API_URL"] = url;
-        await using var executor = ExecutorProcess.Start(env, "executor-id");
+        await using var executor = ExecutorEnvironment.Start(env);
         if (expectedExit == 0)
         {
-            await WaitAsync(() => executor.Log.Contains("confirmed on the same database"), Long, "identity confirmed", executor);
+            await WaitAsync(() => executor.Output.Contains("confirmed on the same database"), Long, "identity confirmed", executor);
             Assert.False(executor.HasExited);
-            Assert.Contains(db.Connection.Identity, executor.Log);
+            Assert.Contains(db.Connection.Identity, executor.Output);
         }
         else
         {
-            Assert.Equal(expectedExit, await executor.WaitForExitAsync(Long));
-            Assert.Contains("Refusing to work", executor.Log);
+            Assert.True(await executor.WaitForExitAsync(Long), executor.Output);
+            Assert.Equal(expectedExit, executor.ExitCode);
+            Assert.Contains("Refusing to work", executor.Output);
         }
     }
 
-    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what, ExecutorProcess process)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}. Executor log:\n{process.Log}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what, ServiceProcess process) =>
+        Eventually.UntilAsync(what, condition, timeout, () => "executor log:\n" + process.Output);
 
-    private static async Task WaitForRunAsync(TestDatabase db, string runId, RunState state, ExecutorProcess process)
+    private static async Task WaitForRunAsync(TestDatabase db, string runId, RunState state, ServiceProcess process)
     {
-        var deadline = DateTime.UtcNow + Long;
-        while (true)
-        {
-            await using (var ctx = db.CreateContext())
+        await Eventually.UntilAsync($"run {runId} {state}", async () =>
             {
+                await using var ctx = db.CreateContext();
                 var run = await ctx.Runs.AsNoTracking().SingleAsync(r => r.Id == runId);
-                if (run.State == state) return;
-                if (DateTime.UtcNow > deadline || run.State.IsFinished())
-                {
-                    var phases = await ctx.Phases.AsNoTracking().Select(p => $"{p.PhaseId}:{p.State}:{p.Attempts}:{p.FailureReason}:{p.StatusReason}").ToListAsync();
-                    var attempts = await ctx.PhaseAttempts.AsNoTracking().Select(a => $"{a.PhaseId}#{a.Number}:{a.Outcome}:{a.FailureReason}:{a.TestOutput}").ToListAsync();
-                    throw new TimeoutException($"Run {runId} is {run.State}, not {state}; phases {string.Join("; ", phases)}; attempts {string.Join("; ", attempts)}. Executor log:\n{process.Log}");
-                }
-            }
-            await Task.Delay(200);
-        }
+                var phases = await ctx.Phases.AsNoTracking().Select(p => $"{p.PhaseId}:{p.State}:{p.Attempts}:{p.FailureReason}:{p.StatusReason}").ToListAsync();
+                var attempts = await ctx.PhaseAttempts.AsNoTracking().Select(a => $"{a.PhaseId}#{a.Number}:{a.Outcome}:{a.FailureReason}:{a.TestOutput}").ToListAsync();
+                return (run.State, Detail: $"run {run.State}; phases {string.Join("; ", phases)}; attempts {string.Join("; ", attempts)}");
+            },
+            seen => seen.State == state, Long,
+            describe: seen => $"{seen.Detail}. Executor log:\n{process.Output}",
+            giveUp: seen => seen.State.IsFinished(), interval: TimeSpan.FromMilliseconds(200));
     }
 
     private static bool IsRunning(string commandLine) =>

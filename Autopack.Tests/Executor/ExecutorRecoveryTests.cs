@@ -12,6 +12,7 @@ namespace Autopack.Tests.Executor;
 /// Recovery paths of the real loop: a target that cannot be worked in fails once; any executor error requeues with
 /// backoff and gives up after a bounded number, with the cause stored; the run's event count stays bounded.
 /// </summary>
+[Trait("Category", "Db")]
 public class ExecutorRecoveryTests(ITestOutputHelper output)
 {
     private static readonly BackoffPolicy FastBackoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400), 0.2);

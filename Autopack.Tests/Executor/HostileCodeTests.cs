@@ -16,6 +16,7 @@ namespace Autopack.Tests.Executor;
 /// attack exits 0 only when it worked, so without the sandbox the phase would pass; with it the phase fails with a
 /// clear reason, and the same executor then completes an honest run.
 /// </summary>
+[Trait("Category", "Db")]
 public class HostileCodeTests(ITestOutputHelper output)
 {
     [Fact]

@@ -18,6 +18,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Autopack.Tests.Executor;
 
+[Trait("Category", "Db")]
 public class ModelAndMemoryTests
 {
     [Fact]
@@ -146,6 +147,7 @@ public class ModelAndMemoryTests
 }
 
 /// <summary>The official Anthropic SDK's IChatClient against a loopback Messages API answering with a recorded response shape.</summary>
+[Trait("Category", "Db")]
 public class AnthropicClientTests
 {
     [Fact]

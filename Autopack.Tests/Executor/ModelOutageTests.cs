@@ -8,6 +8,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 namespace Autopack.Tests.Executor;
 
 /// <summary>The real loop and the real OpenAI client against <see cref="FakeOpenAiServer"/> answering 503.</summary>
+[Trait("Category", "Db")]
 public class ModelOutageTests(ITestOutputHelper output)
 {
     [Fact]

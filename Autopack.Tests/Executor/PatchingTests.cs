@@ -4,6 +4,7 @@ using Autopack.Tests.Infrastructure;
 
 namespace Autopack.Tests.Executor;
 
+[Trait("Category", "Unit")]
 public class PatchingTests
 {
     public const string GreetFix = """

@@ -6,6 +6,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 
 namespace Autopack.Tests.Executor;
 
+[Trait("Category", "Db")]
 public class PhaseClaimerTests
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
@@ -38,7 +39,7 @@ public class PhaseClaimerTests
         Assert.StartsWith("w1#", p1.ClaimedBy);
         Assert.True(p1.LeaseExpiresAt > DateTime.UtcNow);
         var events = await check.RunEvents.OrderBy(e => e.Sequence).Select(e => e.Type).ToListAsync();
-        Assert.Equal(["run.state", "phase.state", "phase.state"], events);
+        Assert.Equal(["run.created", "run.state", "phase.state", "phase.state"], events); // run.created: RunSeeder creates as POST /runs does
         Assert.True(await check.OutboxMessages.AnyAsync(m => m.Type == "phase.state"));
 
         // Finish P1 and P2: P3 (same tier) goes next; P4 waits for the whole of T1.

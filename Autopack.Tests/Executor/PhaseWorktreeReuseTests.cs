@@ -14,6 +14,7 @@ namespace Autopack.Tests.Executor;
 /// one per attempt. Reuse must be invisible: nothing of the last attempt survives, a tip moved by a parallel phase is
 /// picked up, leftovers of a killed executor are dealt with, and a folder that is not a sound worktree is replaced.
 /// </summary>
+[Trait("Category", "Process")]
 public class PhaseWorktreeReuseTests(ITestOutputHelper output)
 {
     private const string NotesChange = "--- a/notes/todo.txt\n+++ b/notes/todo.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
@@ -78,7 +79,8 @@ public class PhaseWorktreeReuseTests(ITestOutputHelper output)
         var leftover = Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", "while true; do echo x >> busy.log; sleep 0.05; done"])
             { WorkingDirectory = first.Path })!;
         ProcessGroup.Record(RunWorkspace.TestGroupRecord(first.Path), leftover.Id);
-        while (!File.Exists(Path.Combine(first.Path, "busy.log"))) await Task.Delay(20);
+        await Eventually.UntilAsync("the leftover writing busy.log", () => File.Exists(Path.Combine(first.Path, "busy.log")), TimeSpan.FromSeconds(10),
+            interval: TimeSpan.FromMilliseconds(20));
 
         var second = await ws.PrepareAsync("P1");
         Assert.True(leftover.WaitForExit(TimeSpan.FromSeconds(10)), "the leftover test process is still running");

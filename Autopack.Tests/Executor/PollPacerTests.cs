@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 
 namespace Autopack.Tests.Executor;
 
+[Trait("Category", "Unit")]
 public class PollPacerTests(ITestOutputHelper output)
 {
     /// <summary>

@@ -8,6 +8,7 @@ using Autopack.Tests.Infrastructure;
 
 namespace Autopack.Tests.Executor;
 
+[Trait("Category", "Unit")]
 public class PromptAndTestRunnerTests
 {
     [Fact]

@@ -20,7 +20,8 @@ namespace Autopack.Tests.Executor;
 /// Vector memory in Qdrant through the official Qdrant.Client, wired as the executor wires it (AddServiceDefaults +
 /// AddExecutorServices from configuration), against <see cref="QdrantTestServer"/> speaking Qdrant's gRPC protocol.
 /// </summary>
-public class QdrantMemoryStoreTests(ITestOutputHelper output)
+[Trait("Category", "Db")]
+public sealed class QdrantMemoryStoreTests(ITestOutputHelper output) : IDisposable
 {
     private const string Key = "secret-key";
     private readonly HashingEmbedder _embedder = new();
@@ -164,7 +165,9 @@ public class QdrantMemoryStoreTests(ITestOutputHelper output)
         Assert.Contains("Endpoint=http://host:6334", ex.Message);
     }
 
-    private IHost Executor(TestDatabase db, string qdrantConnection, int? timeoutMs = null)
+    public void Dispose() => _embedder.Dispose();
+
+    private static IHost Executor(TestDatabase db, string qdrantConnection, int? timeoutMs = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

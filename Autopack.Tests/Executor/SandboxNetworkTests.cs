@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using Autopack.Core.Domain;
-using Autopack.Executor.Extensions;
 using Autopack.Executor.Sandbox;
 using Autopack.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;

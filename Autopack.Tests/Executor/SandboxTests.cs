@@ -12,6 +12,7 @@ using static Autopack.Tests.Infrastructure.RunSeeder;
 namespace Autopack.Tests.Executor;
 
 /// <summary>The sandbox's modes, environment allow-list and /health field, with real bwrap and real processes.</summary>
+[Trait("Category", "Process")]
 public class SandboxTests(ITestOutputHelper output)
 {
     [Fact]
@@ -110,24 +111,15 @@ public class SandboxTests(ITestOutputHelper output)
         })
         {
             var port = FreePort();
-            var env = ExecutorProcess.Environment(db, null, "sandbox-health");
+            var env = ExecutorEnvironment.For(db, null, "sandbox-health");
             env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
             foreach (var (k, v) in extra) env[k] = v;
-            await using var executor = ExecutorProcess.Start(env, "sandbox-health");
+            await using var executor = ExecutorEnvironment.Start(env);
             using var http = new HttpClient();
-            JsonElement health = default;
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                try
-                {
-                    health = JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/health")).RootElement;
-                    break;
-                }
-                catch (HttpRequestException) when (DateTime.UtcNow < deadline && !executor.HasExited) { await Task.Delay(250); }
-            }
+            var health = await Eventually.UntilAsync("the executor's /health", async () => JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/health")).RootElement,
+                _ => true, TimeSpan.FromSeconds(60), tolerate: ex => ex is HttpRequestException && !executor.HasExited, interval: TimeSpan.FromMilliseconds(250));
             Assert.Equal(expected, health.GetProperty("sandbox").GetString());
-            Assert.Contains("Sandbox: " + (expected == "bubblewrap" ? "bubblewrap (" : expected), executor.Log);
+            Assert.Contains("Sandbox: " + (expected == "bubblewrap" ? "bubblewrap (" : expected), executor.Output);
         }
     }
 

@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autopack.Tests.Infrastructure;
-using Xunit.Abstractions;
 using Microsoft.EntityFrameworkCore;
+using Xunit.Abstractions;
 
 namespace Autopack.Tests.Faults;
 
@@ -14,6 +14,7 @@ namespace Autopack.Tests.Faults;
 /// classes are built from each operation's request schema, so every member of every request is hit. Only 4xx may come
 /// back, every problem has a stable code and parses strictly (no duplicate keys), and the database must not change.
 /// </summary>
+[Trait("Category", "Db")]
 public class ApiFuzzTests(ITestOutputHelper output)
 {
     private static readonly string[] PathValues =

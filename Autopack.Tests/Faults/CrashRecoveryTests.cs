@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text.Json;
 using Autopack.Core.Domain;
 using Autopack.Core.Events;
 using Autopack.Tests.Infrastructure;
@@ -12,6 +11,7 @@ namespace Autopack.Tests.Faults;
 /// 1,000 extra outbox messages: everything still completes, no phase is committed twice, no message is lost.
 /// Bounded in time; loopback only.
 /// </summary>
+[Trait("Category", "Process")]
 public class CrashRecoveryTests
 {
     private const int Phases = 100;
@@ -50,7 +50,7 @@ public class CrashRecoveryTests
         };
         Dictionary<string, string?> ExecutorEnv(string name)
         {
-            var env = ExecutorProcess.Environment(db, models, name);
+            var env = ExecutorEnvironment.For(db, models, name);
             env["AUTOPACK_LEASE_SECONDS"] = "3";
             env["AUTOPACK_MAX_PARALLEL_PHASES"] = "4";
             return env;
@@ -58,7 +58,7 @@ public class CrashRecoveryTests
 
         var api = ServiceProcess.Start("Autopack.Api", ApiEnv());
         var outbox = ServiceProcess.Start("Autopack.OutboxWorker", OutboxEnv());
-        var executors = new[] { ExecutorProcess.Start(ExecutorEnv("x1"), "x1"), ExecutorProcess.Start(ExecutorEnv("x2"), "x2") };
+        var executors = new[] { ExecutorEnvironment.Start(ExecutorEnv("x1")), ExecutorEnvironment.Start(ExecutorEnv("x2")) };
         using var http = new HttpClient { BaseAddress = new Uri(apiUrl) };
         http.DefaultRequestHeaders.Add("X-API-Key", ApiFactory.AdminKey);
         try
@@ -96,15 +96,17 @@ public class CrashRecoveryTests
                         break;
                     default:
                         var i = random.Next(executors.Length);
-                        executors[i].KillHard(); await executors[i].DisposeAsync();
-                        executors[i] = ExecutorProcess.Start(ExecutorEnv($"x{i + 1}-{kills.Count}"), $"x{i + 1}-{kills.Count}");
+                        executors[i].Kill(entireProcessTree: false); await executors[i].DisposeAsync();
+                        executors[i] = ExecutorEnvironment.Start(ExecutorEnv($"x{i + 1}-{kills.Count}"));
                         break;
                 }
             }
-            var deadline = DateTime.UtcNow.AddMinutes(6);
-            while (!await DoneAsync(db) && DateTime.UtcNow < deadline) await Task.Delay(500);
-            Assert.True(await DoneAsync(db), $"not done in time after kills: {string.Join(",", kills)}\n{await DescribeAsync(db)}\n" +
-                string.Join("\n", executors.SelectMany(e => e.Output.TakeLast(30))));
+            try { await Eventually.UntilAsync("the chaos run done", () => DoneAsync(db), TimeSpan.FromMinutes(6), interval: TimeSpan.FromMilliseconds(500)); }
+            catch (EventuallyException ex)
+            {
+                Assert.Fail($"{ex.Message} after kills: {string.Join(",", kills)}\n{await DescribeAsync(db)}\n" +
+                    string.Join("\n", executors.SelectMany(e => e.Output.Split('\n').TakeLast(30))));
+            }
             Assert.Contains("executor", kills);
             Assert.Contains("api", kills);
             Assert.Contains("outbox", kills);

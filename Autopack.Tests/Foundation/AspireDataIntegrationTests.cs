@@ -12,6 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Autopack.Tests.Foundation;
 
 /// <summary>The services' data registration goes through Aspire's Npgsql EF Core integration on PostgreSQL.</summary>
+[Trait("Category", "Db")]
 public class AspireDataIntegrationTests
 {
     private static IHost Build(TestDatabase db, IDictionary<string, string?> extra)

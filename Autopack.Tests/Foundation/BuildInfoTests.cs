@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Reflection;
-using Autopack.OutboxWorker.Relay;
 using Autopack.Hosting;
+using Autopack.OutboxWorker.Relay;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Unit")]
 public class BuildInfoTests
 {
     private static readonly Assembly Service = typeof(OutboxRelay).Assembly;

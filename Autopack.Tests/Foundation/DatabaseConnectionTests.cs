@@ -3,6 +3,7 @@ using Npgsql;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Unit")]
 public class DatabaseConnectionTests
 {
     private const string Root = "/srv/autopack-state";

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Db")]
 public class KillSwitchReaderTests
 {
     [Fact]

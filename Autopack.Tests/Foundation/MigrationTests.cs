@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Db")]
 public class MigrationTests
 {
     [Theory]

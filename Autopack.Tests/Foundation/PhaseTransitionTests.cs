@@ -2,6 +2,7 @@ using Autopack.Core.Domain;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Unit")]
 public class PhaseTransitionTests
 {
     private static readonly (PhaseState From, PhaseState To)[] Legal =

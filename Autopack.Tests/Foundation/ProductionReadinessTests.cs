@@ -2,6 +2,7 @@ using Autopack.Core.Configuration;
 
 namespace Autopack.Tests.Foundation;
 
+[Trait("Category", "Unit")]
 public class ProductionReadinessTests
 {
     private const string StrongKey = "0123456789abcdef0123456789abcdef0123";

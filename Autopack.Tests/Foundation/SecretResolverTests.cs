@@ -2,7 +2,8 @@ using Autopack.Core.Configuration;
 
 namespace Autopack.Tests.Foundation;
 
-public class SecretResolverTests : IDisposable
+[Trait("Category", "Unit")]
+public sealed class SecretResolverTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("autopack-secrets-").FullName;
 

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Autopack.Tests.Foundation;
 
 /// <summary>What an operator sees when a real service process starts: fail-fast messages and the logged identity.</summary>
+[Trait("Category", "Process")]
 public class ServiceStartupTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(40);

@@ -107,17 +107,18 @@ public sealed class ExecutorHarness : IAsyncDisposable
 
     public async Task<T> WaitForAsync<T>(Func<AutopackDbContext, Task<T?>> probe, TimeSpan? timeout = null, string what = "condition")
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
+        try
         {
-            await using (var ctx = Context())
+            return (await Eventually.UntilAsync(what, async () =>
             {
-                var value = await probe(ctx);
-                if (value is not null && value is not false) return value;
-            }
-            if (_loop is { IsFaulted: true }) throw new InvalidOperationException("executor loop crashed", _loop.Exception);
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting for {what}; state: {await DescribeAsync()}");
-            await Task.Delay(100);
+                if (_loop is { IsFaulted: true }) throw new InvalidOperationException("executor loop crashed", _loop.Exception);
+                await using var ctx = Context();
+                return await probe(ctx);
+            }, value => value is not null && value is not false, timeout ?? TimeSpan.FromSeconds(30)))!;
+        }
+        catch (EventuallyException ex)
+        {
+            throw new EventuallyException($"{ex.Message}; state: {await DescribeAsync()}");
         }
     }
 

@@ -76,15 +76,19 @@ public sealed class FrontDoor : IAsyncDisposable
             { RedirectStandardError = true, RedirectStandardOutput = true })!;
         var url = $"http://127.0.0.1:{port}";
         using var http = new HttpClient();
-        for (var i = 0; i < 100; i++)
+        try
         {
-            if (nginx.HasExited) throw new InvalidOperationException("nginx exited: " + await nginx.StandardError.ReadToEndAsync());
-            try { if ((await http.GetAsync(url + "/nginx-health")).IsSuccessStatusCode) return new FrontDoor(nginx, dir, url, httpsPort); }
-            catch (HttpRequestException) { }
-            await Task.Delay(100);
+            await Eventually.UntilAsync("nginx /nginx-health", async () => nginx.HasExited
+                    ? throw new InvalidOperationException("nginx exited: " + await nginx.StandardError.ReadToEndAsync())
+                    : (await http.GetAsync(url + "/nginx-health")).StatusCode,
+                status => status == System.Net.HttpStatusCode.OK, TimeSpan.FromSeconds(10), tolerate: ex => ex is HttpRequestException);
+            return new FrontDoor(nginx, dir, url, httpsPort);
         }
-        nginx.Kill(entireProcessTree: true);
-        throw new TimeoutException("nginx did not start");
+        catch (EventuallyException)
+        {
+            nginx.Kill(entireProcessTree: true);
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Tests.Outbox;
 
+[Trait("Category", "Db")]
 public class LeaderLeaseTests
 {
     [Theory]

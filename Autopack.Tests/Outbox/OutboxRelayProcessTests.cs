@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Autopack.Tests.Outbox;
 
 /// <summary>Real outbox worker processes against real PostgreSQL and a real webhook receiver.</summary>
+[Trait("Category", "Process")]
 public class OutboxRelayProcessTests
 {
     private const string Secret = "webhook-signing-secret";
@@ -53,17 +54,9 @@ public class OutboxRelayProcessTests
     }
 
     /// <summary>Polls <paramref name="condition"/>; on timeout the message carries the workers' last log lines (the timeline).</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, params ServiceProcess[] workers)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException(what + string.Concat(workers.Select(w => $"\n--- worker {w.Id}:\n" +
-                    string.Join("\n", w.Output.Split('\n').Where(l => l.Contains("OutboxRelay") || l.Contains("StartupGate")).TakeLast(15)))));
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, params ServiceProcess[] workers) =>
+        Eventually.UntilAsync(what, condition, timeout, () => string.Concat(workers.Select(w => $"\n--- worker {w.Pid}:\n" +
+            string.Join("\n", w.Output.Split('\n').Where(l => l.Contains("OutboxRelay") || l.Contains("StartupGate")).TakeLast(15)))));
 
     private static async Task<int> CountAsync(TestDatabase db, OutboxStatus status)
     {
@@ -95,7 +88,7 @@ public class OutboxRelayProcessTests
     private static async Task<ServiceProcess> StartLeaderAsync(TestDatabase db, WebhookReceiver receiver, string name)
     {
         var worker = await StartedWorkerAsync(db, receiver, new() { ["AUTOPACK_WEBHOOK_URLS"] = $"{receiver.Url}?from={name}" });
-        try { await WaitUntilAsync(async () => await LeaseHolderAsync(db) is { } h && h.Contains($":{worker.Id}:"), TimeSpan.FromSeconds(30), name + " leads", worker); }
+        try { await WaitUntilAsync(async () => await LeaseHolderAsync(db) is { } h && h.Contains($":{worker.Pid}:"), TimeSpan.FromSeconds(30), name + " leads", worker); }
         catch { await worker.DisposeAsync(); throw; }
         return worker;
     }
@@ -118,12 +111,6 @@ public class OutboxRelayProcessTests
     {
         await using var ctx = db.CreateContext();
         return (await ctx.WorkerLeases.SingleAsync()).Term;
-    }
-
-    private static async Task SignalAsync(ServiceProcess process, string signal)
-    {
-        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Id.ToString()]);
-        await kill.WaitForExitAsync();
     }
 
     [Fact]
@@ -153,10 +140,10 @@ public class OutboxRelayProcessTests
         await SeedAsync(db, 30);
         await WaitUntilAsync(() => Task.FromResult(receiver.Accepted.Count >= 3), TimeSpan.FromSeconds(30), "A delivering its first batch");
 
-        await SignalAsync(a, "STOP"); // a stall: GC pause, starved CPU, a VM migration
+        await a.SignalAsync("STOP"); // a stall: GC pause, starved CPU, a VM migration
         await WaitUntilAsync(async () => await LeaseTermAsync(db) == 2, TimeSpan.FromSeconds(30), "B took over");
         var resumedAt = DateTime.UtcNow;
-        await SignalAsync(a, "CONT");
+        await a.SignalAsync("CONT");
         await WaitUntilAsync(async () => await CountAsync(db, OutboxStatus.Delivered) == 30, TimeSpan.FromSeconds(60), "all delivered");
         await Task.Delay(1000); // room for A to misbehave after resuming
 
@@ -223,7 +210,7 @@ public class OutboxRelayProcessTests
         await using (var ctx = db.CreateContext())
         {
             var lease = await ctx.WorkerLeases.SingleAsync();
-            Assert.Contains($":{b.Id}:", lease.Holder);
+            Assert.Contains($":{b.Pid}:", lease.Holder);
             Assert.True(lease.Term >= 2);
             // Takeover is taking the lease (on the database clock): within one lease period of the last renewal, plus
             // the standby's retry and one round trip. Its first send after that is the standby's own speed, not a guarantee.

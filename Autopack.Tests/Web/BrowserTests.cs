@@ -9,6 +9,7 @@ namespace Autopack.Tests.Web;
 /// the real nginx front door: sign in, create a run, watch it complete live, approve, toggle a kill switch.
 /// Screenshots of every page land in TestResults/screenshots.
 /// </summary>
+[Trait("Category", "Browser")]
 public class BrowserTests
 {
     [Fact]
@@ -29,8 +30,8 @@ public class BrowserTests
             ["AUTOPACK_TRUSTED_PROXIES"] = "127.0.0.1", ["AUTOPACK_SSE_POLL_MS"] = "100",
         });
         Assert.True(await api.WaitForOutputAsync("Now listening", TimeSpan.FromSeconds(40)), api.Output);
-        var executorEnv = ExecutorProcess.Environment(db, models, "browser-executor");
-        await using var executor = ExecutorProcess.Start(executorEnv, "browser-executor");
+        var executorEnv = ExecutorEnvironment.For(db, models, "browser-executor");
+        await using var executor = ExecutorEnvironment.Start(executorEnv);
         await using var door = await FrontDoor.StartAsync(apiUrl, Path.Combine(web, "dist"));
 
         var shots = Path.Combine(repoRoot, "TestResults", "screenshots");

@@ -9,10 +9,11 @@ using Microsoft.Extensions.Logging;
 namespace Autopack.Tests.Web;
 
 /// <summary>The shipped nginx.conf, run by real nginx in front of a recording upstream: every routing invariant and header.</summary>
-public sealed class NginxRoutingTests : IAsyncLifetime
+[Trait("Category", "Process")]
+public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
 {
     private readonly ConcurrentQueue<string> _received = new();
-    private readonly TaskCompletionSource _sendSecondEvent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly EventStreamProbe _events = new();
     private WebApplication _upstream = null!;
     private FrontDoor _door = null!;
     private string _site = null!;
@@ -25,16 +26,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls(upstreamUrl);
         _upstream = builder.Build();
-        _upstream.MapGet("/runs/{id}/events", async (HttpContext ctx) =>
-        {
-            _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
-            ctx.Response.ContentType = "text/event-stream";
-            await ctx.Response.WriteAsync("id: 1\nevent: first\ndata: {}\n\n");
-            await ctx.Response.Body.FlushAsync();
-            // The second event is written only after the test has read the first, so nothing here depends on timing.
-            await _sendSecondEvent.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            await ctx.Response.WriteAsync("id: 2\nevent: second\ndata: {}\n\n");
-        });
+        _events.Map(_upstream, _received);
         _upstream.Map("/{**path}", (HttpContext ctx) =>
         {
             _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
@@ -108,33 +100,17 @@ public sealed class NginxRoutingTests : IAsyncLifetime
     public async Task Event_streams_pass_through_unbuffered_with_the_prefix_stripped()
     {
         using var response = await _http.GetAsync(_door.Url + "/api/runs/r1/events?last_event_id=0", HttpCompletionOption.ResponseHeadersRead);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        // The upstream holds the stream open after the first event: reading it proves nginx passed it on as it came.
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-            Assert.True(await ReadUntilAsync(reader, "event: first", timeout.Token), "the first event did not arrive while the stream stayed open: buffered");
-        _sendSecondEvent.SetResult();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
-            Assert.True(await ReadUntilAsync(reader, "event: second", timeout.Token));
+        await _events.AssertUnbufferedAsync(response);
         Assert.Contains("/runs/r1/events?last_event_id=0", _received);
-    }
-
-    private static async Task<bool> ReadUntilAsync(StreamReader reader, string line, CancellationToken ct)
-    {
-        try
-        {
-            string? read;
-            while ((read = await reader.ReadLineAsync(ct)) is not null)
-                if (read == line) return true;
-            return false;
-        }
-        catch (OperationCanceledException) { return false; }
     }
 
     public async Task DisposeAsync()
     {
-        _sendSecondEvent.TrySetResult();
+        _events.Release();
         await _door.DisposeAsync();
         await _upstream.DisposeAsync();
         Directory.Delete(_site, recursive: true);
     }
+
+    public void Dispose() => _http.Dispose();
 }

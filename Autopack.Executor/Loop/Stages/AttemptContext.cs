@@ -13,8 +13,10 @@ public sealed record AttemptContext(ClaimedPhase Claim, Phase Phase, AttemptStar
     PhaseWorktree Worktree, string? Feedback, PhaseClock Clock);
 
 /// <summary>A stage's value, or the failure that ends the attempt there.</summary>
-public sealed record StageResult<T>(T Value, AttemptOutcome? Failure)
+public sealed record StageResult<T>(T Value, AttemptOutcome? Failure);
+
+public static class StageResult
 {
-    public static StageResult<T> Ok(T value) => new(value, null);
-    public static StageResult<T> Failed(AttemptOutcome failure) => new(default!, failure);
+    public static StageResult<T> Ok<T>(T value) => new(value, null);
+    public static StageResult<T> Failed<T>(AttemptOutcome failure) => new(default!, failure);
 }

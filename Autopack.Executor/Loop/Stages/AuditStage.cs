@@ -1,5 +1,4 @@
 using Autopack.Core.Domain;
-using Autopack.Core.Execution;
 using Autopack.Executor.Extensions;
 using Autopack.Executor.Models;
 using Autopack.Executor.Prompts;
@@ -27,17 +26,17 @@ public sealed class AuditStage(ExecutorOptions options, ModelRouter router, Prom
         var withResults = new AttemptOutcome(false, null, null, Diff: diff.Text, TestOutput: tests?.Output, TestExitCode: tests?.ExitCode,
             Verdict: verdict.Verdict.ToString().ToUpperInvariant(), AuditorNotes: verdict.Notes);
         if (verdict.Verdict == Verdict.Reject)
-            return StageResult<AttemptOutcome>.Failed(withResults with
+            return StageResult.Failed<AttemptOutcome>(withResults with
             {
                 Reason = ReasonCodes.AuditorRejected, Feedback = "The auditor rejected the change: " + verdict.Notes,
             });
         if (verdict.Verdict == Verdict.Escalate
             && !await approvals.AwaitAsync(claim, ApprovalKind.AuditorEscalate, "The auditor escalated: " + AttemptPolicy.Clip(verdict.Notes, 500),
                 diff.Text, a.Clock, ct))
-            return StageResult<AttemptOutcome>.Failed(withResults with
+            return StageResult.Failed<AttemptOutcome>(withResults with
             {
                 Reason = ReasonCodes.ApprovalRejected, Feedback = "The auditor escalated and a human rejected it (or it expired).", Terminal = true,
             });
-        return StageResult<AttemptOutcome>.Ok(withResults);
+        return StageResult.Ok<AttemptOutcome>(withResults);
     }
 }

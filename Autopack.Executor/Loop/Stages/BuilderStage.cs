@@ -5,7 +5,6 @@ using Autopack.Executor.Models;
 using Autopack.Executor.Patching;
 using Autopack.Executor.Prompts;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Executor.Loop.Stages;
 
@@ -31,7 +30,7 @@ public sealed class BuilderStage(ExecutorOptions options, PromptBuilder prompts,
             diff = UnifiedDiff.Parse(kept.Diff);
             builderModel = kept.Model;
             await ledger.RecordBuilderAnswerAsync(claim, number, builderModel, diff.Text, ct);
-            return StageResult<BuiltPatch>.Ok(new BuiltPatch(diff, builderModel));
+            return StageResult.Ok<BuiltPatch>(new BuiltPatch(diff, builderModel));
         }
 
         var hits = await memory.RecallAsync($"{phase.Name} {phase.Description} {a.Feedback}", 5, ct);
@@ -49,7 +48,7 @@ public sealed class BuilderStage(ExecutorOptions options, PromptBuilder prompts,
             if (!built.Truncated) break;
             var larger = Math.Min(options.MaxOutputTokensCap, (int)Math.Ceiling(outputBudget * 1.25));
             if (larger <= outputBudget)
-                return StageResult<BuiltPatch>.Failed(AttemptOutcome.Fail(ReasonCodes.PatchFailed,
+                return StageResult.Failed<BuiltPatch>(AttemptOutcome.Fail(ReasonCodes.PatchFailed,
                     $"The answer was cut off at the output limit ({outputBudget} tokens, the cap). Make the diff smaller."));
             logger.LogInformation("Builder output truncated at {Budget} tokens; retrying with {Larger}", outputBudget, larger);
             outputBudget = larger;
@@ -58,9 +57,9 @@ public sealed class BuilderStage(ExecutorOptions options, PromptBuilder prompts,
         try { diff = UnifiedDiff.ParseResponse(built.Response.Text); }
         catch (DiffFormatException ex)
         {
-            return StageResult<BuiltPatch>.Failed(AttemptOutcome.Fail(ReasonCodes.PatchFailed, "Your answer could not be parsed: " + ex.Message));
+            return StageResult.Failed<BuiltPatch>(AttemptOutcome.Fail(ReasonCodes.PatchFailed, "Your answer could not be parsed: " + ex.Message));
         }
         await ledger.RecordBuilderAnswerAsync(claim, number, builderModel, diff.Text, ct);
-        return StageResult<BuiltPatch>.Ok(new BuiltPatch(diff, builderModel));
+        return StageResult.Ok<BuiltPatch>(new BuiltPatch(diff, builderModel));
     }
 }

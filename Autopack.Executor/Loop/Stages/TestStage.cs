@@ -15,19 +15,19 @@ public sealed class TestStage(ExecutorOptions options, CommandSandbox sandbox, P
     public async Task<StageResult<TestResult?>> RunAsync(AttemptContext a, BuiltPatch patch, CancellationToken ct)
     {
         var (phase, worktree) = (a.Phase, a.Worktree);
-        if (string.IsNullOrWhiteSpace(phase.TestCommand)) return StageResult<TestResult?>.Ok(null);
+        if (string.IsNullOrWhiteSpace(phase.TestCommand)) return StageResult.Ok<TestResult?>(null);
         var remaining = options.PhaseTimeout - a.Clock.Elapsed;
         var timeout = remaining < options.TestTimeout ? remaining : options.TestTimeout;
         if (timeout <= TimeSpan.Zero)
-            return StageResult<TestResult?>.Failed(AttemptOutcome.Fail(ReasonCodes.Timeout, "The phase ran out of wall-clock time.", terminal: true));
+            return StageResult.Failed<TestResult?>(AttemptOutcome.Fail(ReasonCodes.Timeout, "The phase ran out of wall-clock time.", terminal: true));
         TestResult tests;
         using (var command = sandbox.Prepare(phase.TestCommand, worktree.Path, phase.SandboxNetwork))
             tests = await TestCommandRunner.RunAsync(command, timeout, options.TestOutputMaxChars, ct, RunWorkspace.TestGroupRecord(worktree.Path));
         await ledger.RecordTestsAsync(a.Claim, a.Attempt.Number, tests, ct);
         if (!tests.Passed)
-            return StageResult<TestResult?>.Failed(AttemptOutcome.Fail(tests.TimedOut ? ReasonCodes.Timeout : ReasonCodes.CiFailed,
+            return StageResult.Failed<TestResult?>(AttemptOutcome.Fail(tests.TimedOut ? ReasonCodes.Timeout : ReasonCodes.CiFailed,
                     $"`{phase.TestCommand}` {(tests.TimedOut ? "timed out" : tests.OutputCutOff ? "was stopped at the output limit" : $"exited with {tests.ExitCode}")}:\n{tests.Output}")
                 with { Diff = patch.Diff.Text, TestOutput = tests.Output, TestExitCode = tests.ExitCode });
-        return StageResult<TestResult?>.Ok(tests);
+        return StageResult.Ok<TestResult?>(tests);
     }
 }

@@ -8,13 +8,13 @@ namespace Autopack.Tests.Infrastructure.QdrantProtocol;
 /// <summary>The collections and points the test server holds, as Qdrant would for one node.</summary>
 public sealed class QdrantTestStorage
 {
-    public ConcurrentDictionary<string, TestCollection> Collections { get; } = new();
+    public ConcurrentDictionary<string, CollectionStore> Collections { get; } = new();
 
-    public TestCollection Get(string name) => Collections.TryGetValue(name, out var c) ? c
+    public CollectionStore Get(string name) => Collections.TryGetValue(name, out var c) ? c
         : throw new RpcException(new Status(StatusCode.NotFound, $"Not found: Collection `{name}` doesn't exist!"));
 }
 
-public sealed class TestCollection(VectorParams vectors)
+public sealed class CollectionStore(VectorParams vectors)
 {
     public VectorParams Vectors { get; } = vectors;
     public ConcurrentDictionary<string, PointStruct> Points { get; } = new();
@@ -44,7 +44,7 @@ internal sealed class CollectionsService(QdrantTestStorage storage) : Wire.Colle
         var vectors = request.VectorsConfig?.Params;
         if (vectors is null || vectors.Size == 0 || vectors.Distance == Distance.UnknownDistance)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "Wrong input: vectors config with a size and a distance is required"));
-        if (!storage.Collections.TryAdd(request.CollectionName, new TestCollection(vectors)))
+        if (!storage.Collections.TryAdd(request.CollectionName, new CollectionStore(vectors)))
             throw new RpcException(new Status(StatusCode.AlreadyExists, $"Wrong input: Collection `{request.CollectionName}` already exists!"));
         return Task.FromResult(new CollectionOperationResponse { Result = true, Time = 0.03 });
     }
