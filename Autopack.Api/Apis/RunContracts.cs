@@ -18,7 +18,12 @@ public sealed record ScopeRequest(List<string>? Paths, List<string>? ReadOnlyCon
 
 public sealed record ResumeRunRequest(long? TokenCap);
 
-public sealed record ProgressDto(int Total, int Completed, int Failed, int Executing, int Queued, double Percent);
+public sealed record ProgressDto(int Total, int Completed, int Failed, int Executing, int Queued, double Percent)
+{
+    /// <summary>Completed counts COMPLETE and SKIPPED; executing counts EXECUTING, GATE and CI_RUNNING.</summary>
+    public static ProgressDto Of(int total, int completed, int failed, int executing, int queued) =>
+        new(total, completed, failed, executing, queued, total == 0 ? 0 : Math.Round(100.0 * completed / total, 1));
+}
 
 public sealed record TierDto(string TierId, string Name, string Description, int Index);
 
@@ -40,19 +45,17 @@ public sealed record RunDto(
     ProgressDto Progress, IReadOnlyList<TierDto>? Tiers, IReadOnlyList<PhaseDto>? Phases)
 {
     public static RunDto From(Run r, IReadOnlyCollection<PhaseState> phaseStates, IEnumerable<Tier>? tiers = null, IEnumerable<Phase>? phases = null) =>
+        From(r, ProgressOf(phaseStates), tiers, phases);
+
+    public static RunDto From(Run r, ProgressDto progress, IEnumerable<Tier>? tiers = null, IEnumerable<Phase>? phases = null) =>
         new(r.Id, r.Name, EnumNames.ToWire(r.State), r.RepoPath, r.Branch, r.TokenCap, r.TokensUsed, r.MaxPhases, r.MaxDurationMinutes,
-            r.PauseReason, r.FailureReason, r.CreatedAt, r.StartedAt, r.CompletedAt, ProgressOf(phaseStates),
+            r.PauseReason, r.FailureReason, r.CreatedAt, r.StartedAt, r.CompletedAt, progress,
             tiers?.OrderBy(t => t.Index).Select(t => new TierDto(t.TierId, t.Name, t.Description, t.Index)).ToList(),
             phases?.OrderBy(p => p.TierIndex).ThenBy(p => p.Index).Select(PhaseDto.From).ToList());
 
-    public static ProgressDto ProgressOf(IReadOnlyCollection<PhaseState> states)
-    {
-        var total = states.Count;
-        var done = states.Count(s => s is PhaseState.Complete or PhaseState.Skipped);
-        return new ProgressDto(total, done, states.Count(s => s == PhaseState.Failed),
-            states.Count(s => s is PhaseState.Executing or PhaseState.Gate or PhaseState.CiRunning),
-            states.Count(s => s == PhaseState.Queued), total == 0 ? 0 : Math.Round(100.0 * done / total, 1));
-    }
+    public static ProgressDto ProgressOf(IReadOnlyCollection<PhaseState> states) => ProgressDto.Of(states.Count,
+        states.Count(s => s is PhaseState.Complete or PhaseState.Skipped), states.Count(s => s == PhaseState.Failed),
+        states.Count(s => s is PhaseState.Executing or PhaseState.Gate or PhaseState.CiRunning), states.Count(s => s == PhaseState.Queued));
 }
 
 public sealed record RunProgressDto(string RunId, string State, int Total, int Completed, int Failed, int Executing, int Queued,
