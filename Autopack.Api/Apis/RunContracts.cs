@@ -53,9 +53,22 @@ public sealed record RunDto(
             tiers?.OrderBy(t => t.Index).Select(t => new TierDto(t.TierId, t.Name, t.Description, t.Index)).ToList(),
             phases?.OrderBy(p => p.TierIndex).ThenBy(p => p.Index).Select(PhaseDto.From).ToList());
 
-    public static ProgressDto ProgressOf(IReadOnlyCollection<PhaseState> states) => ProgressDto.Of(states.Count,
-        states.Count(s => s is PhaseState.Complete or PhaseState.Skipped), states.Count(s => s == PhaseState.Failed),
-        states.Count(s => s is PhaseState.Executing or PhaseState.Gate or PhaseState.CiRunning), states.Count(s => s == PhaseState.Queued));
+    public static ProgressDto ProgressOf(IReadOnlyCollection<PhaseState> states) => ProgressOf(states.Select(s => (s, 1)));
+
+    /// <summary>Progress from phase counts by state (a GROUP BY's rows).</summary>
+    public static ProgressDto ProgressOf(IEnumerable<(PhaseState State, int Count)> counts)
+    {
+        int total = 0, completed = 0, failed = 0, executing = 0, queued = 0;
+        foreach (var (state, n) in counts)
+        {
+            total += n;
+            if (state is PhaseState.Complete or PhaseState.Skipped) completed += n;
+            else if (state == PhaseState.Failed) failed += n;
+            else if (state is PhaseState.Executing or PhaseState.Gate or PhaseState.CiRunning) executing += n;
+            else if (state == PhaseState.Queued) queued += n;
+        }
+        return ProgressDto.Of(total, completed, failed, executing, queued);
+    }
 }
 
 public sealed record RunProgressDto(string RunId, string State, int Total, int Completed, int Failed, int Executing, int Queued,

@@ -7,8 +7,8 @@ namespace Autopack.Api.Services;
 
 /// <summary>
 /// The run reads of <c>GET /runs</c> and <c>GET /runs/{id}</c>, shaped for the database rather than the entity graph:
-/// a page is one statement that counts each run's phases by state in SQL and the total in the same statement (instead
-/// of a count, the page and every phase row of the page). Nothing is cached: every call reads what is committed, so
+/// a page is two statements, the runs with their total, then the page's phases counted by state (GROUP BY), instead of
+/// a count, the page and every phase row of the page. Nothing is cached: every call reads what is committed, so
 /// all replicas answer the same after any write. docs/benchmarks.md has the profile behind this shape.
 /// </summary>
 public sealed class RunQueries(AutopackDbContext db)
@@ -17,24 +17,18 @@ public sealed class RunQueries(AutopackDbContext db)
     {
         var runs = db.Runs.AsNoTracking();
         if (state is { } s) runs = runs.Where(r => r.State == s);
-        // Correlated counts on the (run_id, state) index rather than a GROUP BY over all phases, which the planner
-        // would aggregate for every run before joining the page; portable to SQLite, which has no LATERAL.
-        var rows = await runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize)
-            .Select(r => new
-            {
-                Run = r,
-                Total = runs.Count(),
-                Phases = db.Phases.Count(p => p.RunId == r.Id),
-                Completed = db.Phases.Count(p => p.RunId == r.Id && (p.State == PhaseState.Complete || p.State == PhaseState.Skipped)),
-                Failed = db.Phases.Count(p => p.RunId == r.Id && p.State == PhaseState.Failed),
-                Executing = db.Phases.Count(p => p.RunId == r.Id
-                    && (p.State == PhaseState.Executing || p.State == PhaseState.Gate || p.State == PhaseState.CiRunning)),
-                Queued = db.Phases.Count(p => p.RunId == r.Id && p.State == PhaseState.Queued),
-            })
-            .ToListAsync(ct);
+        var pageRuns = runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip((page - 1) * pageSize).Take(pageSize);
+        // The total rides along as a scalar subquery, which PostgreSQL and SQLite evaluate once for the statement.
+        var rows = await pageRuns.Select(r => new { Run = r, Total = runs.Count() }).ToListAsync(ct);
         // Past the last page the statement has no row to carry the total.
         var total = rows.Count > 0 ? rows[0].Total : page == 1 ? 0 : await runs.CountAsync(ct);
-        var items = rows.Select(x => RunDto.From(x.Run, ProgressDto.Of(x.Phases, x.Completed, x.Failed, x.Executing, x.Queued))).ToList();
+        var ids = rows.Select(x => x.Run.Id).ToList();
+        if (ids.Count == 0) return new RunPage([], total, page, pageSize);
+        // The page's phases counted by state in SQL: a few rows per run instead of every phase row.
+        var counts = (await db.Phases.Where(p => ids.Contains(p.RunId)).GroupBy(p => new { p.RunId, p.State })
+                .Select(g => new { g.Key.RunId, g.Key.State, Count = g.Count() }).ToListAsync(ct))
+            .ToLookup(c => c.RunId, c => (c.State, c.Count));
+        var items = rows.Select(x => RunDto.From(x.Run, RunDto.ProgressOf(counts[x.Run.Id]))).ToList();
         return new RunPage(items, total, page, pageSize);
     }
 
