@@ -32,17 +32,12 @@ public sealed class RunQueries(AutopackDbContext db)
         return new RunPage(items, total, page, pageSize);
     }
 
-    /// <summary>
-    /// The run with its phases in one statement (a join), the tiers in a second: both collections in one statement would
-    /// return tiers × phases rows.
-    /// </summary>
     public async Task<RunDto?> GetAsync(string runId, CancellationToken ct)
     {
-        var row = await db.Runs.AsNoTracking().Where(r => r.Id == runId)
-            .Select(r => new { Run = r, Phases = db.Phases.Where(p => p.RunId == r.Id).ToList() })
-            .SingleOrDefaultAsync(ct);
-        if (row is null) return null;
+        var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct);
+        if (run is null) return null;
+        var phases = await db.Phases.AsNoTracking().Where(p => p.RunId == runId).ToListAsync(ct);
         var tiers = await db.Tiers.AsNoTracking().Where(t => t.RunId == runId).ToListAsync(ct);
-        return RunDto.From(row.Run, row.Phases.Select(p => p.State).ToList(), tiers, row.Phases);
+        return RunDto.From(run, phases.Select(p => p.State).ToList(), tiers, phases);
     }
 }
