@@ -1,11 +1,12 @@
 using Autopack.Api.Extensions;
+using Autopack.Core.Data;
 using Autopack.Hosting;
 
 if (args is ["migrate", ..]) return await MigrateCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddAutopackPlatform("supervisor_api");
+builder.AddAutopackPlatform("supervisor_api", DatabaseRetry.Requests);
 builder.AddApiServices();
 
 var app = builder.Build();

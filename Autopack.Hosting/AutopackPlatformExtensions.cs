@@ -16,10 +16,11 @@ public static class AutopackPlatformExtensions
     /// Settings and secrets, the database, Qdrant (when configured), kill switches, the startup gate, the request log and
     /// the /health contract's checks and writer. Returns the settings, so a service's own registration takes them as an argument.
     /// </summary>
-    public static AutopackSettings AddAutopackPlatform(this IHostApplicationBuilder builder, string component)
+    /// <param name="databaseRetry">How the service retries transient database failures (<see cref="DatabaseRetry.Background"/> unless given).</param>
+    public static AutopackSettings AddAutopackPlatform(this IHostApplicationBuilder builder, string component, DatabaseRetry? databaseRetry = null)
     {
         var settings = builder.AddAutopackSettings(component);
-        builder.AddAutopackData(settings.Database);
+        builder.AddAutopackData(settings.Database, databaseRetry);
         if (settings.Qdrant is { } qdrant) builder.AddQdrantClient(qdrant);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KillSwitchReader>();

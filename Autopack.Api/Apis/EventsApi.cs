@@ -1,3 +1,4 @@
+using System.Buffers;
 using Autopack.Api.Extensions;
 using Autopack.Api.Services;
 using Autopack.Core.Data;
@@ -5,13 +6,13 @@ using Autopack.Core.Domain;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Apis;
 
 /// <summary>
 /// <c>GET /runs/{id}/events</c>: Server-Sent Events from <c>run_events</c>. Replays after Last-Event-ID
-/// (header or <c>?last_event_id=</c>), then streams live events, with a comment heartbeat.
+/// (header or <c>?last_event_id=</c>), then streams live events, with a comment heartbeat. Live frames and the heartbeat
+/// come from <see cref="RunEventFeed"/> already encoded; a stream only copies bytes to its connection.
 /// </summary>
 public static class EventsApi
 {
@@ -23,7 +24,7 @@ public static class EventsApi
 
     private static async Task Stream(HttpContext http, string runId, [FromQuery(Name = "last_event_id")] long? lastEventId,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventIdHeader, IAutopackDbFactory dbFactory, RunEventFeed feed,
-        SseConnections connections, IOptions<ApiLimitsOptions> options, IProblemDetailsService problems)
+        SseConnections connections, IProblemDetailsService problems)
     {
         var ct = http.RequestAborted;
         // The header wins: EventSource sends it on every reconnect, while the query keeps the first connect's value.
@@ -51,29 +52,22 @@ public static class EventsApi
             http.Response.Headers["X-Accel-Buffering"] = "no";
             using var subscription = feed.Subscribe(runId, after);
             var sent = await ReplayAsync(http, dbFactory, runId, after, long.MaxValue);
-            await http.Response.WriteAsync(": connected\n\n", ct);
-            await http.Response.Body.FlushAsync(ct);
-            var heartbeat = TimeSpan.FromSeconds(options.Value.SseHeartbeatSeconds);
-            while (!ct.IsCancellationRequested)
+            var body = http.Response.BodyWriter;
+            body.Write(SseFrame.Connected.Bytes.Span);
+            await body.FlushAsync(ct);
+            var reader = subscription.Reader;
+            while (await reader.WaitToReadAsync(ct))
             {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(heartbeat);
-                try
+                while (reader.TryRead(out var frame))
                 {
-                    await subscription.Reader.WaitToReadAsync(wait.Token);
-                    while (subscription.Reader.TryRead(out var e))
-                    {
-                        if (e.Sequence <= sent) continue;
-                        // Sequences are gapless, so a jump means the bounded buffer dropped events while this client was slow.
-                        if (e.Sequence > sent + 1) sent = await ReplayAsync(http, dbFactory, runId, sent, e.Sequence);
-                        sent = await WriteEventAsync(http, e);
-                    }
+                    if (frame.IsComment) { body.Write(frame.Bytes.Span); continue; }
+                    if (frame.Sequence <= sent) continue;
+                    // Sequences are gapless, so a jump means the bounded buffer dropped events while this client was slow.
+                    if (frame.Sequence > sent + 1) sent = await ReplayAsync(http, dbFactory, runId, sent, frame.Sequence);
+                    body.Write(frame.Bytes.Span);
+                    sent = frame.Sequence;
                 }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                    await http.Response.WriteAsync(": ping\n\n", ct);
-                }
-                await http.Response.Body.FlushAsync(ct);
+                await body.FlushAsync(ct);
             }
         }
         catch (OperationCanceledException) { }
@@ -95,15 +89,14 @@ public static class EventsApi
             await using (var db = dbFactory.Create())
                 events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Sequence > sent && e.Sequence < before)
                     .OrderBy(e => e.Sequence).Take(page).ToListAsync(http.RequestAborted);
-            foreach (var e in events) sent = await WriteEventAsync(http, e);
+            foreach (var e in events)
+            {
+                http.Response.BodyWriter.Write(SseFrame.From(e).Bytes.Span);
+                sent = e.Sequence;
+            }
+            await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
             if (events.Count < page) return sent;
         }
-    }
-
-    private static async Task<long> WriteEventAsync(HttpContext http, RunEvent e)
-    {
-        await http.Response.WriteAsync($"id: {e.Sequence}\nevent: {e.Type}\ndata: {e.Payload}\n\n", http.RequestAborted);
-        return e.Sequence;
     }
 
     private static async Task WriteProblemAsync(HttpContext http, IProblemDetailsService problems, int status, string code, string detail)

@@ -21,7 +21,12 @@ public sealed record SandboxRequest(bool? Network);
 
 public sealed record ResumeRunRequest(long? TokenCap);
 
-public sealed record ProgressDto(int Total, int Completed, int Failed, int Executing, int Queued, double Percent);
+public sealed record ProgressDto(int Total, int Completed, int Failed, int Executing, int Queued, double Percent)
+{
+    /// <summary>Completed counts COMPLETE and SKIPPED; executing counts EXECUTING, GATE and CI_RUNNING.</summary>
+    public static ProgressDto Of(int total, int completed, int failed, int executing, int queued) =>
+        new(total, completed, failed, executing, queued, total == 0 ? 0 : Math.Round(100.0 * completed / total, 1));
+}
 
 public sealed record TierDto(string TierId, string Name, string Description, int Index);
 
@@ -47,18 +52,29 @@ public sealed record RunDto(
     ProgressDto Progress, IReadOnlyList<TierDto>? Tiers, IReadOnlyList<PhaseDto>? Phases)
 {
     public static RunDto From(Run r, IReadOnlyCollection<PhaseState> phaseStates, IEnumerable<Tier>? tiers = null, IEnumerable<Phase>? phases = null) =>
+        From(r, ProgressOf(phaseStates), tiers, phases);
+
+    public static RunDto From(Run r, ProgressDto progress, IEnumerable<Tier>? tiers = null, IEnumerable<Phase>? phases = null) =>
         new(r.Id, r.Name, EnumNames.ToWire(r.State), r.RepoPath, r.Branch, r.TokenCap, r.TokensUsed, r.MaxPhases, r.MaxDurationMinutes,
-            new SandboxDto(r.SandboxNetwork), r.PauseReason, r.FailureReason, r.CreatedAt, r.StartedAt, r.CompletedAt, ProgressOf(phaseStates),
+            new SandboxDto(r.SandboxNetwork), r.PauseReason, r.FailureReason, r.CreatedAt, r.StartedAt, r.CompletedAt, progress,
             tiers?.OrderBy(t => t.Index).Select(t => new TierDto(t.TierId, t.Name, t.Description, t.Index)).ToList(),
             phases?.OrderBy(p => p.TierIndex).ThenBy(p => p.Index).Select(PhaseDto.From).ToList());
 
-    public static ProgressDto ProgressOf(IReadOnlyCollection<PhaseState> states)
+    public static ProgressDto ProgressOf(IReadOnlyCollection<PhaseState> states) => ProgressOf(states.Select(s => (s, 1)));
+
+    /// <summary>Progress from phase counts by state (a GROUP BY's rows).</summary>
+    public static ProgressDto ProgressOf(IEnumerable<(PhaseState State, int Count)> counts)
     {
-        var total = states.Count;
-        var done = states.Count(s => s is PhaseState.Complete or PhaseState.Skipped);
-        return new ProgressDto(total, done, states.Count(s => s == PhaseState.Failed),
-            states.Count(s => s is PhaseState.Executing or PhaseState.Gate or PhaseState.CiRunning),
-            states.Count(s => s == PhaseState.Queued), total == 0 ? 0 : Math.Round(100.0 * done / total, 1));
+        int total = 0, completed = 0, failed = 0, executing = 0, queued = 0;
+        foreach (var (state, n) in counts)
+        {
+            total += n;
+            if (state is PhaseState.Complete or PhaseState.Skipped) completed += n;
+            else if (state == PhaseState.Failed) failed += n;
+            else if (state is PhaseState.Executing or PhaseState.Gate or PhaseState.CiRunning) executing += n;
+            else if (state == PhaseState.Queued) queued += n;
+        }
+        return ProgressDto.Of(total, completed, failed, executing, queued);
     }
 }
 

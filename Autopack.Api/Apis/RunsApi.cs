@@ -77,7 +77,7 @@ public static class RunsApi
         }
     }
 
-    private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRuns(AutopackDbContext db, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
+    private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRuns(RunQueries runs, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         RunState parsed = default;
@@ -85,20 +85,11 @@ public static class RunsApi
         if (page is < 1) errors["page"] = ["must be at least 1"];
         if (pageSize is < 1 or > 200) errors["page_size"] = ["must be between 1 and 200"];
         if (errors.Count > 0) return ApiProblem.Validation(400, errors);
-        var p = page ?? 1;
-        var size = pageSize ?? 20;
-        var query = db.Runs.AsNoTracking();
-        if (state is not null) query = query.Where(r => r.State == parsed);
-        var total = await query.CountAsync(ct);
-        var items = await query.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip((p - 1) * size).Take(size).ToListAsync(ct);
-        var ids = items.Select(r => r.Id).ToList();
-        var states = (await db.Phases.AsNoTracking().Where(ph => ids.Contains(ph.RunId)).Select(ph => new { ph.RunId, ph.State }).ToListAsync(ct))
-            .ToLookup(x => x.RunId, x => x.State);
-        return TypedResults.Ok(new RunPage(items.Select(r => RunDto.From(r, states[r.Id].ToList())).ToList(), total, p, size));
+        return TypedResults.Ok(await runs.ListAsync(state is null ? null : parsed, page ?? 1, pageSize ?? 20, ct));
     }
 
-    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> GetRun(string runId, AutopackDbContext db, CancellationToken ct) =>
-        await LoadRunAsync(db, runId, withChildren: true, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> GetRun(string runId, RunQueries runs, CancellationToken ct) =>
+        await runs.GetAsync(runId, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
 
     private static async Task<Results<Ok<RunProgressDto>, ProblemHttpResult>> GetProgress(string runId, AutopackDbContext db, CancellationToken ct)
     {
@@ -170,14 +161,5 @@ public static class RunsApi
 
     /// <summary>The run after a change; gone meanwhile (deleted between the change and the read) is a 404 like any other.</summary>
     private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> ChangedRunAsync(AutopackDbContext db, string runId, CancellationToken ct) =>
-        await LoadRunAsync(db, runId, withChildren: true, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
-
-    public static async Task<RunDto?> LoadRunAsync(AutopackDbContext db, string runId, bool withChildren, CancellationToken ct)
-    {
-        var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId, ct);
-        if (run is null) return null;
-        var phases = await db.Phases.AsNoTracking().Where(p => p.RunId == runId).ToListAsync(ct);
-        var tiers = withChildren ? await db.Tiers.AsNoTracking().Where(t => t.RunId == runId).ToListAsync(ct) : null;
-        return RunDto.From(run, phases.Select(p => p.State).ToList(), tiers, withChildren ? phases : null);
-    }
+        await new RunQueries(db).GetAsync(runId, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
 }

@@ -25,6 +25,7 @@ public static class ApiServiceExtensions
         services.AddSingleton<RunCreator>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<RunControl>();
+        services.AddScoped<RunQueries>();
         services.AddSingleton<SseConnections>();
         services.AddSingleton<RunEventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<RunEventFeed>());

@@ -13,9 +13,12 @@ namespace Autopack.Api.Services;
 /// One database poller per API process fans new run events out to every open stream, so a thousand
 /// streams cost one query per watched run per poll, not a thousand. On PostgreSQL a NOTIFY from the writer
 /// triggers the poll at once (<see cref="RunEventNotifications"/>). It follows each run by its gapless
-/// per-run sequence, which commits in order, so no event is skipped; any replica can serve any client.
+/// per-run sequence, which commits in order, so no event is skipped; any replica can serve any client. Each event is
+/// encoded once (<see cref="SseFrame"/>) and the same bytes go to every stream, and one heartbeat for all streams comes
+/// from this loop, so an idle stream holds no timer of its own.
 /// </summary>
-public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> options, ILogger<RunEventFeed> logger) : BackgroundService
+public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimitsOptions> options, TimeProvider time, ILogger<RunEventFeed> logger)
+    : BackgroundService
 {
     private readonly ConcurrentDictionary<string, RunWatch> _runs = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -46,13 +49,22 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromMilliseconds(options.Value.SsePollMs);
+        var heartbeat = TimeSpan.FromSeconds(options.Value.SseHeartbeatSeconds);
+        var nextPing = time.GetUtcNow() + heartbeat;
         var listener = ListenAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try { await PollOnceAsync(stoppingToken); }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested) { logger.LogWarning(ex, "Run event poll failed: {Error}", ex.GetBaseException().Message); }
-            // Next poll after the interval, or at once when PostgreSQL announces an event of a watched run.
-            try { await _wake.WaitAsync(interval, stoppingToken); } catch (OperationCanceledException) { break; }
+            var now = time.GetUtcNow();
+            if (now >= nextPing)
+            {
+                Broadcast(SseFrame.Ping);
+                nextPing = now + heartbeat;
+            }
+            // Next poll after the interval (or sooner, for the heartbeat), or at once when PostgreSQL announces an event of a watched run.
+            var wait = nextPing - now < interval ? nextPing - now : interval;
+            try { await _wake.WaitAsync(wait, stoppingToken); } catch (OperationCanceledException) { break; }
         }
         await listener;
     }
@@ -100,9 +112,20 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
                 watch.Cursor = Math.Max(watch.Cursor, events[^1].Sequence);
                 targets = [.. watch.Subscribers];
             }
+            var frames = events.ConvertAll(SseFrame.From);
             foreach (var s in targets)
-                foreach (var e in events)
-                    s.Writer.TryWrite(e);
+                foreach (var frame in frames)
+                    s.Writer.TryWrite(frame);
+        }
+    }
+
+    private void Broadcast(SseFrame frame)
+    {
+        foreach (var (_, watch) in _runs)
+        {
+            Subscription[] targets;
+            lock (watch) targets = [.. watch.Subscribers];
+            foreach (var s in targets) s.Writer.TryWrite(frame);
         }
     }
 
@@ -117,13 +140,14 @@ public sealed class RunEventFeed(IAutopackDbFactory dbFactory, IOptions<ApiLimit
         private readonly RunEventFeed _feed;
         // Bounded so one stalled client cannot hold unbounded memory; the stream sees the jump in sequence
         // numbers and replays the dropped range from the database (EventsApi).
-        private readonly Channel<RunEvent> _channel = Channel.CreateBounded<RunEvent>(new BoundedChannelOptions(1_000) { FullMode = BoundedChannelFullMode.DropOldest });
+        private readonly Channel<SseFrame> _channel = Channel.CreateBounded<SseFrame>(
+            new BoundedChannelOptions(1_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
 
         internal Subscription(RunEventFeed feed, string runId) { _feed = feed; RunId = runId; }
 
         public string RunId { get; }
-        internal ChannelWriter<RunEvent> Writer => _channel.Writer;
-        public ChannelReader<RunEvent> Reader => _channel.Reader;
+        internal ChannelWriter<SseFrame> Writer => _channel.Writer;
+        public ChannelReader<SseFrame> Reader => _channel.Reader;
 
         public void Dispose() => _feed.Unsubscribe(this);
     }

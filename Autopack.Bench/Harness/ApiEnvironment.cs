@@ -14,8 +14,8 @@ public static class ApiEnvironment
         ["AUTOPACK_RATE_LIMIT_PER_MINUTE"] = "10000000",
         ["AUTOPACK_MAX_CONCURRENT_REQUESTS"] = "5000",
         ["AUTOPACK_REQUEST_QUEUE_LIMIT"] = "10000",
-        ["AUTOPACK_SSE_MAX_CONNECTIONS"] = "5000",
-        ["AUTOPACK_SSE_MAX_PER_CLIENT"] = "5000",
+        ["AUTOPACK_SSE_MAX_CONNECTIONS"] = "20000",
+        ["AUTOPACK_SSE_MAX_PER_CLIENT"] = "20000",
     };
 
     public static HttpRequestMessage Request(HttpMethod method, string url, HttpContent? content = null)

@@ -14,7 +14,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static async Task<ServiceProcess> StartAsync(string project, IDictionary<string, string> env, string healthPath = "/health")
     {
-        var root = StatePaths.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Autopack.sln not found");
+        // AUTOPACK_BENCH_SERVICES_ROOT: another checkout's builds (e.g. the branch point) measured by this bench, for a before/after in one period.
+        var root = Environment.GetEnvironmentVariable("AUTOPACK_BENCH_SERVICES_ROOT") is { Length: > 0 } other ? other
+            : StatePaths.FindRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Autopack.sln not found");
         var config = AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug";
         var dll = Path.Combine(root, project, "bin", config, "net10.0", project + ".dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: run the bench with `dotnet run -c {config} --project Autopack.Bench`.");

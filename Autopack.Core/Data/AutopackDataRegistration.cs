@@ -1,5 +1,6 @@
 using Autopack.Core.Configuration;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -17,10 +18,14 @@ public static class AutopackDataRegistration
     /// identity does not depend on how it was given. Retries are safe because every explicit transaction goes through
     /// <see cref="TransactionExtensions.RunInTransactionAsync{T}"/>.
     /// </summary>
-    public static IHostApplicationBuilder AddAutopackData(this IHostApplicationBuilder builder, DatabaseConnection database)
+    /// <param name="retry">The service's retry policy (<see cref="DatabaseRetry.Background"/> unless given); Aspire's
+    /// <c>DisableRetry</c> setting turns it off.</param>
+    public static IHostApplicationBuilder AddAutopackData(this IHostApplicationBuilder builder, DatabaseConnection database, DatabaseRetry? retry = null)
     {
-        // Aspire decides about retries here (on unless DisableRetry), so the contexts are registered without them.
-        builder.Services.AddAutopackData(database, retryOnFailure: false);
+        // Our own retrying strategy, which Aspire's enrichment keeps (it only adds its default one where none is configured);
+        // Aspire's own switch is honoured, read from the section Aspire binds its settings from.
+        var disabled = builder.Configuration.GetValue<bool>("Aspire:Npgsql:EntityFrameworkCore:PostgreSQL:DisableRetry");
+        builder.Services.AddAutopackData(database, disabled ? DatabaseRetry.None : retry ?? DatabaseRetry.Background);
         if (database.Provider == DatabaseProvider.Postgres)
             builder.EnrichNpgsqlDbContext<PostgresAutopackDbContext>();
         return builder;
@@ -28,29 +33,31 @@ public static class AutopackDataRegistration
 
     /// <summary>
     /// Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database, whose contexts
-    /// carry the registered <see cref="TimeProvider"/> (the system clock unless the host registers another). Outside a
-    /// host (the executor harness, benchmarks) PostgreSQL gets the retrying strategy Aspire gives the services by default
-    /// (<c>EnableRetryOnFailure()</c>: 6 retries, at most 30 s apart), so what runs there runs as in production. SQLite never retries.
+    /// carry the registered <see cref="TimeProvider"/> (the system clock unless the host registers another). Contexts come from a
+    /// pool, as in Aspire's <c>AddNpgsqlDbContext</c>: building one per request (its services, the model lookup) was about 8% of
+    /// the API's CPU on a read (docs/benchmarks.md); a disposed context goes back reset. Outside a host (the executor harness,
+    /// benchmarks) PostgreSQL gets the background services' retrying strategy, so what runs there runs as in production.
+    /// SQLite never retries.
     /// </summary>
     public static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database) =>
-        services.AddAutopackData(database, retryOnFailure: true);
+        services.AddAutopackData(database, DatabaseRetry.Background);
 
-    private static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database, bool retryOnFailure)
+    private static IServiceCollection AddAutopackData(this IServiceCollection services, DatabaseConnection database, DatabaseRetry retry)
     {
         services.AddSingleton(database);
         services.TryAddSingleton(TimeProvider.System);
         if (database.Provider == DatabaseProvider.Postgres)
         {
-            services.AddDbContextFactory<PostgresAutopackDbContext>(o =>
+            services.AddPooledDbContextFactory<PostgresAutopackDbContext>(o =>
             {
                 Configure(o, database);
-                if (retryOnFailure) o.UseNpgsql(x => x.EnableRetryOnFailure());
+                if (retry.MaxRetryCount > 0) o.UseNpgsql(x => x.EnableRetryOnFailure(retry.MaxRetryCount, retry.MaxRetryDelay, null));
             });
             services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<PostgresAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<PostgresAutopackDbContext>>(), sp.GetRequiredService<TimeProvider>()));
         }
         else
         {
-            services.AddDbContextFactory<SqliteAutopackDbContext>(o => Configure(o, database));
+            services.AddPooledDbContextFactory<SqliteAutopackDbContext>(o => Configure(o, database));
             services.AddSingleton<IAutopackDbFactory>(sp => new AutopackDbFactory<SqliteAutopackDbContext>(sp.GetRequiredService<IDbContextFactory<SqliteAutopackDbContext>>(), sp.GetRequiredService<TimeProvider>()));
         }
         services.AddScoped<AutopackDbContext>(sp => sp.GetRequiredService<IAutopackDbFactory>().Create());

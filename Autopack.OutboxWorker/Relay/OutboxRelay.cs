@@ -157,12 +157,19 @@ public sealed class OutboxRelay : BackgroundService
     {
         var o = _options.Value;
         _metrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", result.Outcome.ToString().ToLowerInvariant()));
-        var settled = result.Outcome == DeliveryOutcome.Retry && message.Attempts < o.MaxAttempts
-            ? await OutboxStore.ScheduleRetryAsync(db, message, Holder, term, result.Error!, Max(result.RetryAfter, o.Backoff.DelayAfter(message.Attempts)), ct)
+        var retry = result.Outcome == DeliveryOutcome.Retry && message.Attempts < o.MaxAttempts;
+        var delay = Max(result.RetryAfter, o.Backoff.DelayAfter(message.Attempts));
+        var settled = retry
+            ? await OutboxStore.ScheduleRetryAsync(db, message, Holder, term, result.Error!, delay, ct)
             : await OutboxStore.MarkDeadAsync(db, message, Holder, term, result.Error ?? "failed", ct);
         if (settled == 0)
         {
             _logger.LogWarning("Lost the lease before settling message {Id}; the next leader will retry it", message.Id);
+        }
+        else if (retry)
+        {
+            _logger.LogInformation("Message {Id} ({Type}) attempt {Attempts} failed: {Error}; next attempt in {DelayMs} ms",
+                message.Id, message.Type, message.Attempts, result.Error, (long)delay.TotalMilliseconds);
         }
         else if (result.Outcome == DeliveryOutcome.Permanent || message.Attempts >= o.MaxAttempts)
         {

@@ -131,6 +131,29 @@ public class EventsApiTests
     }
 
     [Fact]
+    public async Task Idle_streams_get_the_one_heartbeat_of_the_feed_and_then_the_next_event()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
+        await using var api = new ApiFactory(db, new Dictionary<string, string?> { ["AUTOPACK_SSE_HEARTBEAT_SECONDS"] = "1" });
+        var http = api.Admin();
+        await http.PostAsJsonAsync("/runs", RunPlans.Simple("idle"), Json);
+        var readers = new List<StreamReader>();
+        for (var i = 0; i < 2; i++)
+        {
+            var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/runs/idle/events"), HttpCompletionOption.ResponseHeadersRead);
+            readers.Add(new StreamReader(await response.Content.ReadAsStreamAsync()));
+        }
+        foreach (var reader in readers)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (await reader.ReadLineAsync(cts.Token) is { } line && line != ": ping") { }
+        }
+        await http.PostAsJsonAsync("/approvals", new { run_id = "idle", reason = "after the pings" }, Json);
+        foreach (var reader in readers)
+            Assert.Equal((2L, "approval.requested"), (await ReadEventsAsync(reader, 1, TimeSpan.FromSeconds(10)))[0]);
+    }
+
+    [Fact]
     public async Task Streams_past_the_per_client_cap_get_429_and_stats_count_them()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
