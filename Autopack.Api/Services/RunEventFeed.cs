@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Autopack.Api.Extensions;
 using Autopack.Core.Data;
-using Autopack.Core.Domain;
 using Autopack.Core.Events;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
