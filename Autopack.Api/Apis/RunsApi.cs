@@ -115,11 +115,10 @@ public static class RunsApi
 
     private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> CancelRun(string runId, RunControl control, AutopackDbContext db, CancellationToken ct)
     {
-        var (outcome, why) = await control.CancelAsync(runId, ct);
-        return outcome switch
+        return await control.CancelAsync(runId, ct) switch
         {
-            RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
+            ControlResult.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
+            ControlResult.Conflict refused => ApiProblem.Conflict(ProblemCodes.Conflict, refused.Reason),
             _ => await ChangedRunAsync(db, runId, ct),
         };
     }
@@ -128,11 +127,10 @@ public static class RunsApi
     {
         if (request?.TokenCap is < RunCaps.MinTokenCap)
             return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["token_cap"] = [$"must be at least {RunCaps.MinTokenCap}"] });
-        var (outcome, why) = await control.ResumeAsync(runId, request?.TokenCap, ct);
-        return outcome switch
+        return await control.ResumeAsync(runId, request?.TokenCap, ct) switch
         {
-            RunControl.Outcome.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
+            ControlResult.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
+            ControlResult.Conflict refused => ApiProblem.Conflict(ProblemCodes.Conflict, refused.Reason),
             _ => await ChangedRunAsync(db, runId, ct),
         };
     }
@@ -150,11 +148,10 @@ public static class RunsApi
 
     private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> RetryPhase(string runId, string phaseId, RunControl control, AutopackDbContext db, CancellationToken ct)
     {
-        var (outcome, why) = await control.RetryPhaseAsync(runId, phaseId, ct);
-        return outcome switch
+        return await control.RetryPhaseAsync(runId, phaseId, ct) switch
         {
-            RunControl.Outcome.NotFound => ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'"),
-            RunControl.Outcome.Conflict => ApiProblem.Conflict(ProblemCodes.Conflict, why!),
+            ControlResult.NotFound => ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'"),
+            ControlResult.Conflict refused => ApiProblem.Conflict(ProblemCodes.Conflict, refused.Reason),
             _ => await ChangedRunAsync(db, runId, ct),
         };
     }

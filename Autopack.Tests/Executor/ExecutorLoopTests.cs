@@ -142,7 +142,7 @@ public class ExecutorLoopTests(ITestOutputHelper output)
         // The operator's retry, through the API's own RunControl: a fresh round whose attempt numbers continue after the old ones.
         var events = (await h.EventsAsync("run-fail", "P1")).Count(e => e.Type != "usage");
         var retried = await new RunControl(h.Services.GetRequiredService<IAutopackDbFactory>(), TimeProvider.System).RetryPhaseAsync("run-fail", "P1", default);
-        Assert.Equal(RunControl.Outcome.Done, retried.Item1);
+        Assert.Equal(new ControlResult.Done(), retried);
         var again = await h.WaitForRunAsync("run-fail", RunState.Failed);
         var p1 = (await h.PhasesAsync("run-fail"))[0];
         Assert.Equal((PhaseState.Failed, "MAX_ATTEMPTS", 2), (p1.State, p1.FailureReason, p1.Attempts));

@@ -75,9 +75,9 @@ public class TransactionRetryTests
         Assert.Equal(["run.created"], await OutboxAsync(db, "r1"));
 
         fault.ArmAtCommand(IsOutboxInsert);
-        var (outcome, why) = await host.Services.GetRequiredService<RunControl>().CancelAsync("r1", CancellationToken.None);
+        var cancelled = await host.Services.GetRequiredService<RunControl>().CancelAsync("r1", CancellationToken.None);
         Assert.Equal(2, fault.Dropped);
-        Assert.Equal((RunControl.Outcome.Done, null), (outcome, why));
+        Assert.Equal(new ControlResult.Done(), cancelled);
         Assert.Equal([("run.created", "QUEUED"), ("phase.state", "SKIPPED"), ("run.state", "CANCELLED")], await EventsAsync(db, "r1"));
         Assert.Equal(["run.created", "phase.state", "run.cancelled"], await OutboxAsync(db, "r1"));
         await using var check = db.CreateContext();
@@ -119,7 +119,7 @@ public class TransactionRetryTests
 
         // A rerun would find the run already CANCELLED and answer Conflict; the claim's rerun would find no QUEUED phase.
         fault.ArmCommitAckLoss();
-        Assert.Equal((RunControl.Outcome.Done, (string?)null), await host.Services.GetRequiredService<RunControl>().CancelAsync("r1", CancellationToken.None));
+        Assert.Equal<ControlResult>(new ControlResult.Done(), await host.Services.GetRequiredService<RunControl>().CancelAsync("r1", CancellationToken.None));
         Assert.Equal(1, fault.Dropped);
         Assert.Equal([("run.created", "QUEUED"), ("phase.state", "SKIPPED"), ("run.state", "CANCELLED")], await EventsAsync(db, "r1"));
         Assert.Equal(["run.created", "phase.state", "run.cancelled"], await OutboxAsync(db, "r1"));
