@@ -48,7 +48,11 @@ public class ExecutorProcessTests
         await a.WaitForExitAsync(TimeSpan.FromSeconds(10));
         Assert.True(IsRunning("sleep 41.25"), "the killed executor's test process should outlive it (re-parented)");
 
-        await using var b = ExecutorEnvironment.Start(ExecutorEnvironment.For(db, models, "executor-b"));
+        // B unsandboxed too: the test command's marker lies in the state root under /tmp, which a sandbox's private /tmp
+        // hides, so a sandboxed B would sleep 41 s again instead of taking over at once (and its sleep was seen killed).
+        var envB = ExecutorEnvironment.For(db, models, "executor-b");
+        envB["AUTOPACK_SANDBOX"] = "off";
+        await using var b = ExecutorEnvironment.Start(envB);
         await WaitForRunAsync(db, "run-k9", RunState.Complete, b);
 
         // Executor B killed the leftover test process group before it reused P1's worktree.
