@@ -51,7 +51,7 @@ public static class TestCommandRunner
             psi.FileName = "setsid";
         }
         using var p = new Process { StartInfo = psi };
-        p.Start();
+        await CommandLauncher.StartAsync(p); // not from this pool thread: a sandbox dies with the thread that started it
         var group = p.Id;
         if (groupRecord is not null) ProcessGroup.Record(groupRecord, group);
         try

@@ -49,7 +49,7 @@ public class ExecutorProcessTests
         Assert.True(IsRunning("sleep 41.25"), "the killed executor's test process should outlive it (re-parented)");
 
         // B unsandboxed too: the test command's marker lies in the state root under /tmp, which a sandbox's private /tmp
-        // hides, so a sandboxed B would sleep 41 s again instead of taking over at once (and its sleep was seen killed).
+        // hides, so a sandboxed B would sleep 41 s again instead of taking over at once.
         var envB = ExecutorEnvironment.For(db, models, "executor-b");
         envB["AUTOPACK_SANDBOX"] = "off";
         await using var b = ExecutorEnvironment.Start(envB);

@@ -61,6 +61,30 @@ public class SandboxTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_sandboxed_command_outlives_the_thread_that_asked_for_it()
+    {
+        // bwrap --die-with-parent: the kernel kills it when the *thread* that forked it exits, and thread-pool threads
+        // retire after 20 s idle. Asked for from a thread that ends a second later, the command must still run to its end.
+        var worktree = Directory.CreateTempSubdirectory("autopack-launcher-");
+        try
+        {
+            var sandbox = new CommandSandbox(new SandboxOptions { Mode = SandboxMode.Required }, Path.GetTempPath(), NullLogger<CommandSandbox>.Instance);
+            using var command = sandbox.Prepare("sleep 3; echo survived", worktree.FullName);
+            Task<TestResult>? run = null;
+            var asker = new Thread(() =>
+            {
+                run = TestCommandRunner.RunAsync(command, TimeSpan.FromSeconds(30), 4_000, default);
+                Thread.Sleep(1_000);
+            });
+            asker.Start();
+            asker.Join();
+            var result = await run!;
+            Assert.Equal((0, "survived\n"), (result.ExitCode, result.Output));
+        }
+        finally { worktree.Delete(recursive: true); }
+    }
+
+    [Fact]
     public async Task Auto_mode_without_bwrap_says_none_and_runs_unsandboxed_with_the_filtered_environment()
     {
         Environment.SetEnvironmentVariable("AUTOPACK_SANDBOX_TEST_SECRET", "leak");
