@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Autopack.Core.Configuration;
 using Autopack.Core.Events;
 using Microsoft.AspNetCore.Http;
@@ -37,9 +38,10 @@ public static class AutopackHealthWriter
             try { switches = await services.GetRequiredService<KillSwitchReader>().GetAllAsync(http.RequestAborted); }
             catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogWarning(ex, "Kill switches unreadable"); }
         }
+        var sandbox = services.GetService<SandboxHealth>();
         var body = new AutopackHealthReport(Status(report.Status), services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
             settings.Database.Identity, databaseUp ? "connected" : "unreachable", Qdrant(settings, report), switches, settings.Version,
-            "autopack", settings.Component, services.GetService<SandboxHealth>()?.Status);
+            "autopack", settings.Component, sandbox?.Status, sandbox?.Network, sandbox?.Limits);
         http.Response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(http.Response.Body, body, SnakeCase, http.RequestAborted);
     }
@@ -64,4 +66,6 @@ public static class AutopackHealthWriter
 /// <summary>The /health body (snake_case on the wire).</summary>
 public sealed record AutopackHealthReport(string Status, DateTime Timestamp, string DatabaseIdentity, string Database, string Qdrant,
     IReadOnlyDictionary<string, bool> KillSwitches, string Version, string Service, string Component,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Sandbox = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sandbox = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SandboxNetwork = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SandboxLimits = null);

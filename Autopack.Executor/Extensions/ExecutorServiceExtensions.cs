@@ -28,7 +28,11 @@ public static class ExecutorServiceExtensions
         builder.Services.AddSingleton<IChatClientFactory, ProviderChatClientFactory>();
         builder.Services.AddSingleton<ApiIdentityCheck>();
         // /health's sandbox field; resolving it probes bwrap and logs the outcome at start.
-        builder.Services.AddSingleton(sp => new SandboxHealth(sp.GetRequiredService<CommandSandbox>().Status));
+        builder.Services.AddSingleton(sp =>
+        {
+            var sandbox = sp.GetRequiredService<CommandSandbox>();
+            return new SandboxHealth(sandbox.Status, sandbox.NetworkPolicy, sandbox.Limits);
+        });
         builder.Services.AddHostedService<ExecutorWorker>();
         // SIGTERM: runners release their phases promptly; give them time to write that down.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

@@ -53,6 +53,14 @@ public sealed class CommandSandbox
     /// <summary>/health's <c>sandbox</c>: <c>bubblewrap</c> or <c>none: &lt;reason&gt;</c>.</summary>
     public string Status { get; }
 
+    /// <summary>Who gets the network (<c>opt-in</c>, <c>deny</c>, <c>all</c>; AUTOPACK_SANDBOX_NETWORK); null when inactive.</summary>
+    public string? NetworkPolicy => !Active ? null : _options.Network switch
+    {
+        SandboxNetworkPolicy.All => "all",
+        SandboxNetworkPolicy.Deny => "deny",
+        _ => "opt-in",
+    };
+
     /// <summary>How the limits are enforced (cgroup controllers or rlimits); null when inactive.</summary>
     public string? Limits { get; }
 

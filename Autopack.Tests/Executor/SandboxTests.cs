@@ -128,10 +128,11 @@ public class SandboxTests(ITestOutputHelper output)
     public async Task Health_of_the_executor_reports_the_sandbox_and_the_start_log_says_so()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite);
-        foreach (var (extra, expected) in new (Dictionary<string, string?>, string)[]
+        foreach (var (extra, expected, network) in new (Dictionary<string, string?>, string, string?)[]
         {
-            (new() { ["AUTOPACK_SANDBOX"] = "auto" }, "bubblewrap"),
-            (new() { ["AUTOPACK_SANDBOX"] = "auto", ["AUTOPACK_SANDBOX_BWRAP"] = "/nonexistent/bwrap" }, "none: /nonexistent/bwrap not found (install the bubblewrap package)"),
+            (new() { ["AUTOPACK_SANDBOX"] = "auto" }, "bubblewrap", "opt-in"),
+            (new() { ["AUTOPACK_SANDBOX"] = "auto", ["AUTOPACK_SANDBOX_NETWORK"] = "deny" }, "bubblewrap", "deny"),
+            (new() { ["AUTOPACK_SANDBOX"] = "auto", ["AUTOPACK_SANDBOX_BWRAP"] = "/nonexistent/bwrap" }, "none: /nonexistent/bwrap not found (install the bubblewrap package)", null),
         })
         {
             var port = FreePort();
@@ -143,6 +144,10 @@ public class SandboxTests(ITestOutputHelper output)
             var health = await Eventually.UntilAsync("the executor's /health", async () => JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/health")).RootElement,
                 _ => true, TimeSpan.FromSeconds(60), tolerate: ex => ex is HttpRequestException && !executor.HasExited, interval: TimeSpan.FromMilliseconds(250));
             Assert.Equal(expected, health.GetProperty("sandbox").GetString());
+            Assert.Equal(network, health.TryGetProperty("sandbox_network", out var n) ? n.GetString() : null);
+            // This machine has writable cgroup v1 pids and memory hierarchies; elsewhere the limits fall back to rlimits.
+            if (network is not null) Assert.Matches(@"^(cgroup (pids|memory)|rlimits)", health.GetProperty("sandbox_limits").GetString());
+            else Assert.False(health.TryGetProperty("sandbox_limits", out _));
             Assert.Contains("Sandbox: " + (expected == "bubblewrap" ? "bubblewrap (" : expected), executor.Output);
         }
     }
