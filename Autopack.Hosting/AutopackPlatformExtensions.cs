@@ -22,7 +22,6 @@ public static class AutopackPlatformExtensions
         var settings = builder.AddAutopackSettings(component);
         builder.AddAutopackData(settings.Database, databaseRetry);
         if (settings.Qdrant is { } qdrant) builder.AddQdrantClient(qdrant);
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KillSwitchReader>();
         builder.Services.AddHostedService<StartupGate>();
         builder.Services.AddTransient<Microsoft.AspNetCore.Hosting.IStartupFilter, RequestLogStartupFilter>();

@@ -12,13 +12,15 @@ public sealed class RepoPathPolicy
 
     public RepoPathPolicy(string? roots)
     {
-        var list = new List<string>();
-        foreach (var root in (roots ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            list.Add(Normalize(root, out var normal) is { } problem
-                ? throw new ArgumentException($"AUTOPACK_REPO_ROOTS: '{root}' {problem}.")
-                : normal!);
-        Roots = list;
+        if (RootsProblem(roots) is { } problem) throw new ArgumentException(problem);
+        Roots = Split(roots).Select(root => { _ = Normalize(root, out var normal); return normal!; }).ToList();
     }
+
+    /// <summary>Why the roots (<c>AUTOPACK_REPO_ROOTS</c>) cannot be used, naming the first wrong one; null when they can.</summary>
+    public static string? RootsProblem(string? roots) =>
+        Split(roots).Select(root => Normalize(root, out _) is { } problem ? $"AUTOPACK_REPO_ROOTS: '{root}' {problem}." : null).FirstOrDefault(p => p is not null);
+
+    private static string[] Split(string? roots) => (roots ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Why <paramref name="path"/> is not allowed (null when it is), with its normal form in <paramref name="normal"/>.</summary>
     public string? Check(string path, out string? normal)

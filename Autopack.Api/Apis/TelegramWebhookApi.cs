@@ -6,6 +6,7 @@ using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Autopack.Core.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Apis;
 
@@ -24,7 +25,7 @@ public static class TelegramWebhookApi
         app.MapPost("/telegram/webhook", Receive).AllowAnonymous().WithTags("Telegram").ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesValidationProblem(StatusCodes.Status400BadRequest);
 
-    private static async Task<Results<Ok<TelegramWebhookAck>, ProblemHttpResult>> Receive(HttpContext http, JsonNode? update, AutopackSettings settings, IConfiguration configuration,
+    private static async Task<Results<Ok<TelegramWebhookAck>, ProblemHttpResult>> Receive(HttpContext http, JsonNode? update, AutopackSettings settings, IOptions<ApiOptions> options,
         TelegramApprovers approvers, IHttpClientFactory clients, AutopackDbContext db, CancellationToken ct)
     {
         var secret = settings.Secret(SecretNames.TelegramWebhookSecret);
@@ -35,7 +36,7 @@ public static class TelegramWebhookApi
         if (update is null) return ApiProblem.Validation(400, new Dictionary<string, string[]> { ["body"] = ["a Telegram update is required"] });
         var token = settings.Secret(SecretNames.TelegramBotToken);
         var bot = token is null ? null : new TelegramBotApi(clients.CreateClient("telegram"), token,
-            configuration["TELEGRAM_API_BASE_URL"] is { Length: > 0 } b ? new Uri(b) : null);
+            options.Value.TelegramApiBaseUrl);
         var outcome = await TelegramUpdateHandler.HandleAsync(update, db, bot, approvers, ct);
         // Telegram retries non-2xx answers; an update we do not act on (or refuse) is still acknowledged.
         return TypedResults.Ok(new TelegramWebhookAck(outcome.Handled, outcome.Decision?.ToString().ToLowerInvariant(), outcome.ApprovalId, outcome.Refused));

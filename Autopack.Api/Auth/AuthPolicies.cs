@@ -1,7 +1,9 @@
 using System.Security.Claims;
+using Autopack.Api.Extensions;
 using Autopack.Core.Configuration;
 using Autopack.Core.Domain;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace Autopack.Api.Auth;
 
@@ -32,9 +34,9 @@ public sealed record MinimumRoleRequirement(Role Minimum) : IAuthorizationRequir
 /// Grants by role order. AUTOPACK_PUBLIC_READ=1 lets anonymous callers through viewer-level checks,
 /// outside production only (production refuses to start with it anyway).
 /// </summary>
-public sealed class MinimumRoleHandler(AutopackSettings settings, IConfiguration configuration) : AuthorizationHandler<MinimumRoleRequirement>
+public sealed class MinimumRoleHandler(AutopackSettings settings, IOptions<ApiOptions> options) : AuthorizationHandler<MinimumRoleRequirement>
 {
-    private readonly bool _publicRead = !settings.IsProduction && configuration["AUTOPACK_PUBLIC_READ"] == "1";
+    private readonly bool _publicRead = !settings.IsProduction && options.Value.PublicReadRequested;
 
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, MinimumRoleRequirement requirement)
     {

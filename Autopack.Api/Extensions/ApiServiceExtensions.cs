@@ -12,6 +12,8 @@ public static class ApiServiceExtensions
         var services = builder.Services;
         services.AddOptions<ApiLimitsOptions>().Bind(builder.Configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiLimitsOptions>, ApiLimitsOptionsValidator>();
+        services.AddOptions<ApiOptions>().Bind(builder.Configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
 
         services.AddProblemJson();
         services.AddOpenApi();
@@ -19,8 +21,7 @@ public static class ApiServiceExtensions
         services.AddRequestLimits();
         services.AddFrontDoor();
 
-        // Built at start so a wrong AUTOPACK_REPO_ROOTS stops the service instead of failing the first create.
-        services.AddSingleton(new RepoPathPolicy(builder.Configuration["AUTOPACK_REPO_ROOTS"]));
+        services.AddSingleton(sp => new RepoPathPolicy(sp.GetRequiredService<IOptions<ApiOptions>>().Value.RepoRoots));
         services.AddSingleton(Core.Outbox.TelegramApprovers.From(builder.Configuration));
         services.AddSingleton<RunCreator>();
         services.AddSingleton<IdempotencyKeys>();

@@ -4,6 +4,14 @@ using Autopack.Core.Configuration;
 namespace Autopack.Bench.Harness;
 
 /// <summary>An Autopack service started from its Release build as its own process, as in production.</summary>
+/// <remarks>
+/// Not the tests' <c>Autopack.Tests/Infrastructure/ServiceProcess</c> (<c>duplicates</c> finds no shared run of 4 lines or more; only
+/// the dll path rule is alike): this one measures, so it may run another checkout's builds (<c>AUTOPACK_BENCH_SERVICES_ROOT</c>,
+/// for a before/after in one period), gives the service its port and returns once <c>/health</c> answers, echoes the service's
+/// errors live instead of keeping its output in memory, and reads its resident memory; the tests' wrapper keeps the output
+/// for assertions, scrubs the developer's <c>AUTOPACK_*</c> variables, and signals, kills and waits for exit in the ways fault
+/// tests need.
+/// </remarks>
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;

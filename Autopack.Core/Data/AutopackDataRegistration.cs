@@ -1,3 +1,4 @@
+using Aspire.Npgsql.EntityFrameworkCore.PostgreSQL;
 using Autopack.Core.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -23,13 +24,28 @@ public static class AutopackDataRegistration
     public static IHostApplicationBuilder AddAutopackData(this IHostApplicationBuilder builder, DatabaseConnection database, DatabaseRetry? retry = null)
     {
         // Our own retrying strategy, which Aspire's enrichment keeps (it only adds its default one where none is configured);
-        // Aspire's own switch is honoured, read from the section Aspire binds its settings from.
-        var disabled = builder.Configuration.GetValue<bool>("Aspire:Npgsql:EntityFrameworkCore:PostgreSQL:DisableRetry");
-        builder.Services.AddAutopackData(database, disabled ? DatabaseRetry.None : retry ?? DatabaseRetry.Background);
+        // Aspire's own switch is honoured, bound into Aspire's settings type from the sections Aspire binds it from.
+        var aspire = AspireSettings(builder.Configuration);
+        builder.Services.AddAutopackData(database, aspire.DisableRetry ? DatabaseRetry.None : retry ?? DatabaseRetry.Background);
         if (database.Provider == DatabaseProvider.Postgres)
             builder.EnrichNpgsqlDbContext<PostgresAutopackDbContext>();
         return builder;
     }
+
+    /// <summary>
+    /// The settings <c>EnrichNpgsqlDbContext</c> will use, bound as Aspire binds them: its section, then the section named after the
+    /// context type (<c>…:PostgreSQL:PostgresAutopackDbContext</c>), which wins.
+    /// </summary>
+    private static NpgsqlEntityFrameworkCorePostgreSQLSettings AspireSettings(IConfiguration configuration)
+    {
+        var settings = new NpgsqlEntityFrameworkCorePostgreSQLSettings();
+        var section = configuration.GetSection(AspireSection);
+        section.Bind(settings);
+        section.GetSection(nameof(PostgresAutopackDbContext)).Bind(settings);
+        return settings;
+    }
+
+    private const string AspireSection = "Aspire:Npgsql:EntityFrameworkCore:PostgreSQL";
 
     /// <summary>
     /// Registers <see cref="AutopackDbContext"/> (scoped) and <see cref="IAutopackDbFactory"/> for the given database, whose contexts

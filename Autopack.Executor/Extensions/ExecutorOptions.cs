@@ -1,10 +1,9 @@
-using Autopack.Core.Configuration;
 using Autopack.Core.Outbox;
 using Autopack.Executor.Sandbox;
 
 namespace Autopack.Executor.Extensions;
 
-/// <summary>Everything the loop is tuned by, read once from environment variables (see docs/executor.md) and validated.</summary>
+/// <summary>Everything the loop is tuned by: from the variables of <see cref="ExecutorVariables"/> (docs/executor.md), validated at start.</summary>
 public sealed record ExecutorOptions
 {
     public string WorkerId { get; init; } = DefaultWorkerId();
@@ -43,53 +42,4 @@ public sealed record ExecutorOptions
 
     /// <summary>host-pid-random: unique per process, readable in claimed_by.</summary>
     public static string DefaultWorkerId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..4]}";
-
-    public static ExecutorOptions Load(IConfiguration c, AutopackSettings settings)
-    {
-        var problems = new List<string>();
-        int Int(string key, int def, int min)
-        {
-            var raw = c[key];
-            if (string.IsNullOrWhiteSpace(raw)) return def;
-            if (int.TryParse(raw, out var v) && v >= min) return v;
-            problems.Add($"{key}='{raw}' must be an integer ≥ {min}.");
-            return def;
-        }
-        var apiRaw = c["services:api:http:0"] ?? c["services__api__http__0"] ?? c["AUTOPACK_API_URL"];
-        Uri? api = null;
-        if (!string.IsNullOrWhiteSpace(apiRaw) && !Uri.TryCreate(apiRaw, UriKind.Absolute, out api))
-            problems.Add($"AUTOPACK_API_URL='{apiRaw}' is not an absolute URL.");
-        var options = new ExecutorOptions
-        {
-            WorkerId = string.IsNullOrWhiteSpace(c["AUTOPACK_EXECUTOR_ID"]) ? DefaultWorkerId() : c["AUTOPACK_EXECUTOR_ID"]!,
-            TargetRepoPath = string.IsNullOrWhiteSpace(c["TARGET_REPO_PATH"]) ? null : Path.GetFullPath(c["TARGET_REPO_PATH"]!),
-            WorktreeRoot = Path.Combine(settings.StateRoot, "worktrees"),
-            Slots = Int("AUTOPACK_EXECUTOR_SLOTS", 2, 1),
-            MaxParallelPhasesPerRun = Int("AUTOPACK_MAX_PARALLEL_PHASES", 2, 1),
-            PollInterval = TimeSpan.FromMilliseconds(Int("AUTOPACK_POLL_INTERVAL_MS", 1000, 50)),
-            Lease = TimeSpan.FromSeconds(Int("AUTOPACK_LEASE_SECONDS", 30, 2)),
-            PhaseTimeout = TimeSpan.FromMinutes(Int("AUTOPACK_PHASE_TIMEOUT_MINUTES", 15, 1)),
-            TestTimeout = TimeSpan.FromSeconds(Int("AUTOPACK_TEST_TIMEOUT_SECONDS", 300, 1)),
-            TestOutputMaxChars = Int("AUTOPACK_TEST_OUTPUT_MAX_CHARS", 8_000, 500),
-            PhaseTokenCap = Int("AUTOPACK_PHASE_TOKEN_CAP", 1_000_000, 1_000),
-            MaxOutputTokens = Int("AUTOPACK_MAX_OUTPUT_TOKENS", 4_096, 64),
-            MaxOutputTokensCap = Int("AUTOPACK_MAX_OUTPUT_TOKENS_CAP", 16_384, 64),
-            PromptMaxChars = Int("AUTOPACK_PROMPT_MAX_CHARS", 60_000, 2_000),
-            ProtectedPaths = (c["AUTOPACK_PROTECTED_PATHS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            DeletionApprovalLines = Int("AUTOPACK_APPROVAL_DELETION_LINES", 200, 0),
-            ApprovalTtl = TimeSpan.FromMinutes(Int("AUTOPACK_APPROVAL_TTL_MINUTES", 15, 1)),
-            MemoryEnabled = c["AUTOPACK_ENABLE_MEMORY"] is not ("0" or "false"),
-            QdrantCollection = string.IsNullOrWhiteSpace(c["AUTOPACK_QDRANT_COLLECTION"]) ? "autopack_memory" : c["AUTOPACK_QDRANT_COLLECTION"]!,
-            EmbeddingModel = string.IsNullOrWhiteSpace(c["AUTOPACK_EMBEDDINGS"]) ? null : c["AUTOPACK_EMBEDDINGS"],
-            ApiUrl = api,
-            MaxErrorReleases = Int("AUTOPACK_MAX_EXECUTOR_ERRORS", 5, 1),
-            ErrorBackoff = new BackoffPolicy(TimeSpan.FromSeconds(Int("AUTOPACK_ERROR_BACKOFF_SECONDS", 2, 1)), TimeSpan.FromMinutes(2), 0.2),
-            KeepEmptyBranches = c["AUTOPACK_KEEP_EMPTY_BRANCHES"] is "1" or "true",
-            Sandbox = SandboxOptions.Load(c, settings.IsProduction, problems),
-        };
-        if (options.MaxOutputTokensCap < options.MaxOutputTokens)
-            problems.Add("AUTOPACK_MAX_OUTPUT_TOKENS_CAP must be ≥ AUTOPACK_MAX_OUTPUT_TOKENS.");
-        if (problems.Count > 0) throw new InvalidOperationException("Executor configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => " - " + p)));
-        return options;
-    }
 }

@@ -22,7 +22,7 @@ public static class ExecutorServiceExtensions
     /// <param name="settings">The platform's settings (<c>AddAutopackPlatform</c>), which the options derive paths and rules from.</param>
     public static IHostApplicationBuilder AddExecutorServices(this IHostApplicationBuilder builder, AutopackSettings settings)
     {
-        var options = ExecutorOptions.Load(builder.Configuration, settings);
+        var options = ReadOptions(builder.Configuration, settings.StateRoot, settings.IsProduction);
         var models = ModelOptions.Load(builder.Configuration, settings);
         builder.Services.AddExecutorCore(options, models, settings);
         builder.Services.AddSingleton<IChatClientFactory, ProviderChatClientFactory>();
@@ -37,6 +37,28 @@ public static class ExecutorServiceExtensions
         // SIGTERM: runners release their phases promptly; give them time to write that down.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         return builder;
+    }
+
+    /// <summary>
+    /// Binds and validates the executor's and the sandbox's variables once; any problem stops the executor here, every problem
+    /// named together. Bound before the host is built, not through <c>IOptions</c>, because the registrations below use the values.
+    /// </summary>
+    public static ExecutorOptions ReadOptions(IConfiguration configuration, string stateRoot, bool isProduction)
+    {
+        var problems = new List<string>();
+        // A value that is not a number stops the binder at once (naming the variable); the validators list every other problem.
+        T Bind<T>() where T : new()
+        {
+            try { return configuration.Get<T>() ?? new(); }
+            catch (InvalidOperationException e) { problems.Add(e.Message); return new(); }
+        }
+        var executor = Bind<ExecutorVariables>();
+        var sandbox = Bind<SandboxVariables>();
+        problems.AddRange(new ExecutorVariablesValidator().Validate(null, executor).Failures ?? []);
+        problems.AddRange(new SandboxVariablesValidator().Validate(null, sandbox).Failures ?? []);
+        if (problems.Count > 0)
+            throw new InvalidOperationException("Executor configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => " - " + p)));
+        return executor.ToOptions(stateRoot, sandbox.ToOptions(isProduction));
     }
 
     /// <summary>The loop's parts, without the host (tests build this around a scripted <see cref="IChatClientFactory"/>).</summary>

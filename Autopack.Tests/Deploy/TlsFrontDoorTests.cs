@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
@@ -6,10 +5,6 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Autopack.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace Autopack.Tests.Deploy;
@@ -22,9 +17,7 @@ namespace Autopack.Tests.Deploy;
 [Trait("Category", "Process")]
 public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
 {
-    private readonly ConcurrentQueue<string> _received = new();
-    private readonly EventStreamProbe _events = new();
-    private WebApplication _upstream = null!;
+    private RecordingUpstream _upstream = null!;
     private FrontDoor _door = null!;
     private string _dir = null!;
     private X509Certificate2 _certificate = null!;
@@ -33,18 +26,7 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var upstreamUrl = $"http://127.0.0.1:{LocalPostgres.FreePort()}";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls(upstreamUrl);
-        _upstream = builder.Build();
-        _events.Map(_upstream, _received);
-        _upstream.Map("/{**path}", (HttpContext ctx) =>
-        {
-            _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
-            return Results.Text($"upstream:{ctx.Request.Path}{ctx.Request.QueryString} proto:{ctx.Request.Headers["X-Forwarded-Proto"]}");
-        });
-        await _upstream.StartAsync();
+        _upstream = await RecordingUpstream.StartAsync(r => $"upstream:{r.Path}{r.QueryString} proto:{r.Headers["X-Forwarded-Proto"]}");
 
         _dir = Directory.CreateTempSubdirectory("autopack-tls-").FullName;
         var site = Directory.CreateDirectory(Path.Combine(_dir, "site")).FullName;
@@ -58,7 +40,7 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
         await OpenSslAsync("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", cert);
         _certificate = X509Certificate2.CreateFromPemFile(cert, key);
-        _door = await FrontDoor.StartTlsAsync(upstreamUrl, site, cert, key, webroot);
+        _door = await FrontDoor.StartTlsAsync(_upstream.Url, site, cert, key, webroot);
         // Trust exactly the certificate this test made (a pin, not "accept anything").
         _https = new HttpClient(new SocketsHttpHandler
         {
@@ -94,7 +76,7 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal("nosniff", r.Headers.GetValues("X-Content-Type-Options").Single());
             Assert.True(r.Headers.Contains("Referrer-Policy") && r.Headers.Contains("Permissions-Policy"), path);
         }
-        Assert.Contains("/runs?x=1", _received);
+        Assert.Contains("/runs?x=1", _upstream.Received);
     }
 
     [Fact]
@@ -109,7 +91,7 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
             // HSTS is meaningless (and ignored by browsers) over plain HTTP.
             Assert.False(r.Headers.Contains("Strict-Transport-Security"));
         }
-        Assert.Empty(_received);
+        Assert.Empty(_upstream.Received);
 
         var challenge = await _http.GetAsync(_door.Url + "/.well-known/acme-challenge/token-123");
         output.WriteLine($"GET {_door.Url}/.well-known/acme-challenge/token-123 -> {(int)challenge.StatusCode} {challenge.Content.Headers.ContentType}");
@@ -145,13 +127,13 @@ public sealed class TlsFrontDoorTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpVersion.Version20, response.Version);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
-        await _events.AssertUnbufferedAsync(response);
-        Assert.Contains("/runs/r1/events?last_event_id=0", _received);
+        await _upstream.Events.AssertUnbufferedAsync(response);
+        Assert.Contains("/runs/r1/events?last_event_id=0", _upstream.Received);
     }
 
     public async Task DisposeAsync()
     {
-        _events.Release();
+        _upstream.Events.Release();
         await _door.DisposeAsync();
         await _upstream.DisposeAsync();
         _certificate.Dispose();

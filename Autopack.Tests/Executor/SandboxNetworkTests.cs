@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using Autopack.Core.Domain;
+using Autopack.Executor.Extensions;
 using Autopack.Executor.Sandbox;
 using Autopack.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
@@ -71,18 +72,15 @@ public class SandboxNetworkTests(ITestOutputHelper output)
     [InlineData("1", SandboxNetworkPolicy.All)]
     public void The_network_policy_is_read_from_AUTOPACK_SANDBOX_NETWORK(string? value, SandboxNetworkPolicy expected)
     {
-        var problems = new List<string>();
-        var options = SandboxOptions.Load(Config(value), isProduction: false, problems);
-        Assert.Empty(problems);
-        Assert.Equal(expected, options.Network);
+        var options = ExecutorServiceExtensions.ReadOptions(Config(value), Path.GetTempPath(), isProduction: false);
+        Assert.Equal(expected, options.Sandbox.Network);
     }
 
     [Fact]
     public void An_unknown_network_policy_stops_the_executor_naming_the_variable_and_the_values()
     {
-        var problems = new List<string>();
-        SandboxOptions.Load(Config("sometimes"), isProduction: false, problems);
-        Assert.Equal("AUTOPACK_SANDBOX_NETWORK='sometimes' must be opt-in, deny or all.", Assert.Single(problems));
+        var ex = Assert.Throws<InvalidOperationException>(() => ExecutorServiceExtensions.ReadOptions(Config("sometimes"), Path.GetTempPath(), isProduction: false));
+        Assert.EndsWith(Environment.NewLine + " - AUTOPACK_SANDBOX_NETWORK='sometimes' must be opt-in, deny or all.", ex.Message);
     }
 
     private static IConfiguration Config(string? network) =>

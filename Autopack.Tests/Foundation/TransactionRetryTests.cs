@@ -177,4 +177,19 @@ public class TransactionRetryTests
         await using var fromServices = services.GetRequiredService<IAutopackDbFactory>().Create();
         Assert.Equal(retries, fromServices.Database.CreateExecutionStrategy().RetriesOnFailure);
     }
+
+    /// <summary>Aspire binds its settings from its section and then from the one named after the context; our strategy follows both.</summary>
+    [Theory]
+    [InlineData("Aspire:Npgsql:EntityFrameworkCore:PostgreSQL:DisableRetry")]
+    [InlineData("Aspire:Npgsql:EntityFrameworkCore:PostgreSQL:PostgresAutopackDbContext:DisableRetry")]
+    public async Task Aspire_s_DisableRetry_turns_retries_off_from_either_section_Aspire_reads(string key)
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = "true" });
+        builder.AddAutopackData(db.Connection);
+        using var host = builder.Build();
+        await using var ctx = host.Services.GetRequiredService<IAutopackDbFactory>().Create();
+        Assert.False(ctx.Database.CreateExecutionStrategy().RetriesOnFailure);
+    }
 }

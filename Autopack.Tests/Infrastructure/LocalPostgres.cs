@@ -109,22 +109,16 @@ public sealed class LocalPostgres : IAsyncDisposable
         _process.BeginErrorReadLine();
         _process.BeginOutputReadLine();
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        // Ready when a client can sign in (the server says nothing on stdout we could wait for instead); a server that exited
+        // ends the wait at once with its log.
+        await Eventually.UntilAsync($"postgres on port {port} accepting connections", async () =>
         {
             ct.ThrowIfCancellationRequested();
             if (_process.HasExited) throw new InvalidOperationException($"postgres exited with {_process.ExitCode}: {log}");
-            try
-            {
-                await using var conn = new Npgsql.NpgsqlConnection(ConnectionString());
-                await conn.OpenAsync(ct);
-                return;
-            }
-            catch (Npgsql.NpgsqlException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100, ct);
-            }
-        }
+            await using var conn = new Npgsql.NpgsqlConnection(ConnectionString());
+            await conn.OpenAsync(ct);
+            return true;
+        }, TimeSpan.FromSeconds(60), tolerate: e => e is Npgsql.NpgsqlException);
     }
 
     /// <summary>Creates the database if it does not exist.</summary>

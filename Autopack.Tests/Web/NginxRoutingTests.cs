@@ -1,10 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
 using Autopack.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Autopack.Tests.Web;
 
@@ -12,33 +7,20 @@ namespace Autopack.Tests.Web;
 [Trait("Category", "Process")]
 public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
 {
-    private readonly ConcurrentQueue<string> _received = new();
-    private readonly EventStreamProbe _events = new();
-    private WebApplication _upstream = null!;
+    private RecordingUpstream _upstream = null!;
     private FrontDoor _door = null!;
     private string _site = null!;
     private readonly HttpClient _http = new();
 
     public async Task InitializeAsync()
     {
-        var upstreamUrl = $"http://127.0.0.1:{LocalPostgres.FreePort()}";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls(upstreamUrl);
-        _upstream = builder.Build();
-        _events.Map(_upstream, _received);
-        _upstream.Map("/{**path}", (HttpContext ctx) =>
-        {
-            _received.Enqueue(ctx.Request.Path + ctx.Request.QueryString);
-            return Results.Text("upstream:" + ctx.Request.Path + ctx.Request.QueryString);
-        });
-        await _upstream.StartAsync();
+        _upstream = await RecordingUpstream.StartAsync(r => "upstream:" + r.Path + r.QueryString);
 
         _site = Directory.CreateTempSubdirectory("autopack-site-").FullName;
         Directory.CreateDirectory(Path.Combine(_site, "assets"));
         await File.WriteAllTextAsync(Path.Combine(_site, "index.html"), "<!doctype html><title>Autopack</title><div id=root></div>");
         await File.WriteAllTextAsync(Path.Combine(_site, "assets", "app-abc123.js"), "console.log(1)");
-        _door = await FrontDoor.StartAsync(upstreamUrl, _site);
+        _door = await FrontDoor.StartAsync(_upstream.Url, _site);
     }
 
     [Theory]
@@ -52,7 +34,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     {
         var body = await _http.GetStringAsync(_door.Url + requested);
         Assert.Equal("upstream:" + arrived, body);
-        Assert.Contains(arrived, _received);
+        Assert.Contains(arrived, _upstream.Received);
     }
 
     [Fact]
@@ -64,7 +46,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         var spa = await _http.GetAsync(_door.Url + "/runs/abc");
         Assert.Equal(HttpStatusCode.OK, spa.StatusCode);
         Assert.Contains("<div id=root>", await spa.Content.ReadAsStringAsync());
-        Assert.Empty(_received);
+        Assert.Empty(_upstream.Received);
     }
 
     [Fact]
@@ -91,7 +73,7 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
         var big = new ByteArrayContent(new byte[1024 * 1024 + 10]);
         var r = await _http.PostAsync(_door.Url + "/api/runs", big);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
-        Assert.DoesNotContain(_received, p => p.StartsWith("/runs"));
+        Assert.DoesNotContain(_upstream.Received, p => p.StartsWith("/runs"));
         var small = await _http.PostAsync(_door.Url + "/api/runs", new StringContent("{}"));
         Assert.Equal(HttpStatusCode.OK, small.StatusCode);
     }
@@ -100,13 +82,13 @@ public sealed class NginxRoutingTests : IAsyncLifetime, IDisposable
     public async Task Event_streams_pass_through_unbuffered_with_the_prefix_stripped()
     {
         using var response = await _http.GetAsync(_door.Url + "/api/runs/r1/events?last_event_id=0", HttpCompletionOption.ResponseHeadersRead);
-        await _events.AssertUnbufferedAsync(response);
-        Assert.Contains("/runs/r1/events?last_event_id=0", _received);
+        await _upstream.Events.AssertUnbufferedAsync(response);
+        Assert.Contains("/runs/r1/events?last_event_id=0", _upstream.Received);
     }
 
     public async Task DisposeAsync()
     {
-        _events.Release();
+        _upstream.Events.Release();
         await _door.DisposeAsync();
         await _upstream.DisposeAsync();
         Directory.Delete(_site, recursive: true);
