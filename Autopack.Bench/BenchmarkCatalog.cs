@@ -3,7 +3,8 @@ using Autopack.Bench.Harness;
 
 namespace Autopack.Bench;
 
-public sealed record BenchOptions(int Rounds, double Seconds);
+/// <summary>The command line's options; <paramref name="Repo"/> picks one target of the phase verb (null: all of them).</summary>
+public sealed record BenchOptions(int Rounds, double Seconds, string? Repo = null);
 
 /// <summary>One benchmark: produces one or more result tables against a shared PostgreSQL server.</summary>
 public interface IBenchmark

@@ -7,8 +7,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Autopack.Executor.Loop;
 
-/// <summary>A started attempt: its row number (continues after every earlier row) and the attempts counted in this round.</summary>
-public sealed record AttemptStart(int Number, int Counted);
+/// <summary>
+/// A started attempt: its row number (continues after every earlier row), the attempts counted in this round, and the
+/// builder answer kept from the stopped attempt before it, if any.
+/// </summary>
+public sealed record AttemptStart(int Number, int Counted, KeptAnswer? Kept = null);
 
 /// <summary>A builder answer kept from a stopped attempt, reused when the phase resumes instead of paying for it again.</summary>
 public sealed record KeptAnswer(int FromAttempt, string Model, string Diff);
@@ -21,6 +24,19 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
 {
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
+    /// <summary>
+    /// A context whose transactions take no savepoint around SaveChanges: a failed step reruns its whole transaction
+    /// (<see cref="TransactionExtensions"/>), never continues after a rollback to a savepoint, so the two extra round
+    /// trips per transaction buy nothing.
+    /// </summary>
+    internal static AutopackDbContext WithoutSavepoints(AutopackDbContext db)
+    {
+        db.Database.AutoSavepointsEnabled = false;
+        return db;
+    }
+
+    private AutopackDbContext Open() => WithoutSavepoints(dbFactory.Create());
+
     private static bool IsHeld(Phase phase, ClaimedPhase claim) =>
         phase.ClaimedBy == claim.WorkerId && PhaseClaimer.InFlight.Contains(phase.State);
 
@@ -31,25 +47,28 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
 
     public async Task<(Run Run, Phase Phase)> LoadAsync(ClaimedPhase claim, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
-        var phase = await db.Phases.AsNoTracking().SingleAsync(p => p.Id == claim.PhaseRowId, ct);
-        EnsureHeld(phase, claim);
-        var run = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == claim.RunId, ct);
-        if (run.State == RunState.Cancelled) throw new PhaseStopException(StopKind.Cancelled, "run cancelled");
-        return (run, phase);
+        await using var db = Open();
+        // One round trip for both: this runs before every attempt and every model call.
+        var loaded = await (from p in db.Phases.AsNoTracking()
+                            join r in db.Runs.AsNoTracking() on p.RunId equals r.Id
+                            where p.Id == claim.PhaseRowId
+                            select new { Phase = p, Run = r }).SingleAsync(ct);
+        EnsureHeld(loaded.Phase, claim);
+        if (loaded.Run.State == RunState.Cancelled) throw new PhaseStopException(StopKind.Cancelled, "run cancelled");
+        return (loaded.Run, loaded.Phase);
     }
 
     /// <summary>The run's branch, named once its workspace exists.</summary>
     public async Task RecordBranchAsync(string runId, string branch, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Branch, branch), ct);
     }
 
     /// <summary>The run ended FAILED or CANCELLED and none of its phases is in flight: its housekeeping may run.</summary>
     public async Task<bool> RunEndedWithNothingInFlightAsync(ClaimedPhase claim)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         var state = await db.Runs.Where(r => r.Id == claim.RunId).Select(r => r.State).SingleAsync();
         if (state is not (RunState.Failed or RunState.Cancelled)) return false;
         return !await db.Phases.AnyAsync(p => p.RunId == claim.RunId && PhaseClaimer.InFlight.Contains(p.State));
@@ -57,27 +76,20 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
 
     public async Task<string?> LastFailureAsync(ClaimedPhase claim, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         var last = await Attempts(db, claim).Where(a => a.Outcome == AttemptStatus.Failed).OrderByDescending(a => a.Number).FirstOrDefaultAsync(ct);
         return last is null ? null
             : $"{last.FailureReason}: {(last.FailureReason == ReasonCodes.AuditorRejected ? last.AuditorNotes : last.TestOutput)}";
     }
 
-    /// <summary>The builder's answer of the latest attempt when a stop interrupted it after the model had answered.</summary>
-    public async Task<KeptAnswer?> KeptAnswerAsync(ClaimedPhase claim, CancellationToken ct)
-    {
-        await using var db = dbFactory.Create();
-        var last = await Attempts(db, claim).OrderByDescending(a => a.Number).FirstOrDefaultAsync(ct);
-        return last is { Outcome: AttemptStatus.Stopped, Diff: not null, Model: not null } ? new KeptAnswer(last.Number, last.Model, last.Diff) : null;
-    }
-
     /// <summary>
     /// Counts the attempt and adds its row. Row numbers continue after every earlier row (an operator retry resets
-    /// the count for a fresh round, never the numbering), so they never collide with the unique index.
+    /// the count for a fresh round, never the numbering), so they never collide with the unique index. The latest
+    /// earlier row also tells whether a stop interrupted it after the builder had answered: that answer is kept.
     /// </summary>
     public async Task<AttemptStart> StartAttemptAsync(ClaimedPhase claim, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         // A lost commit acknowledgement is recognised by the attempt event: a rerun would count the attempt twice.
         return await db.RunInTransactionAsync(async () =>
         {
@@ -88,19 +100,22 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
                 .ExecuteUpdateAsync(s => s.SetProperty(p => p.Attempts, p => p.Attempts + 1).SetProperty(p => p.UpdatedAt, now), ct);
             if (counted != 1) throw new PhaseStopException(StopKind.LeaseLost, "the phase is no longer held by this executor");
             var phase = await db.Phases.AsNoTracking().SingleAsync(p => p.Id == claim.PhaseRowId, ct);
-            var number = (await Attempts(db, claim).MaxAsync(a => (int?)a.Number, ct) ?? 0) + 1;
+            var last = await Attempts(db, claim).OrderByDescending(a => a.Number)
+                .Select(a => new { a.Number, a.Outcome, a.Model, a.Diff }).FirstOrDefaultAsync(ct);
+            var number = (last?.Number ?? 0) + 1;
+            var kept = last is { Outcome: AttemptStatus.Stopped, Diff: not null, Model: not null } ? new KeptAnswer(last.Number, last.Model, last.Diff) : null;
             db.PhaseAttempts.Add(new PhaseAttempt { RunId = claim.RunId, PhaseId = claim.PhaseId, Number = number, StartedAt = now });
             var payload = new { run_id = claim.RunId, phase_id = claim.PhaseId, number, outcome = AttemptStatus.Running, executor = claim.WorkerId };
             await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseAttempt, payload, claim.PhaseId, ct);
             OutboxWriter.Publish(db, EventTypes.PhaseAttempt, payload, claim.RunId);
-            return new AttemptStart(number, phase.Attempts);
+            return new AttemptStart(number, phase.Attempts, kept);
         }, ct);
     }
 
     /// <summary>The builder's model and, once parsed, its diff: kept on the row so a stop does not throw the paid answer away.</summary>
     public async Task RecordBuilderAnswerAsync(ClaimedPhase claim, int number, string model, string? diff, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         await Attempts(db, claim).Where(a => a.Number == number)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.Model, model).SetProperty(a => a.Diff, diff), ct);
     }
@@ -109,7 +124,7 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     public async Task RecordAttemptAsync(ClaimedPhase claim, int number, AttemptOutcome o, CancellationToken ct)
     {
         var outcome = o.Succeeded ? AttemptStatus.Succeeded : AttemptStatus.Failed;
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         await db.RunInTransactionAsync(async () =>
         {
             var attempt = await Attempts(db, claim).AsTracking().SingleAsync(a => a.Number == number, ct);
@@ -141,7 +156,7 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     /// <summary>The test command's result as a <c>phase.tests</c> run event (live stream only; the attempt row keeps the full log).</summary>
     public async Task RecordTestsAsync(ClaimedPhase claim, int number, Testing.TestResult tests, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         await db.RunInTransactionAsync(async () =>
         {
             await RunEventWriter.AppendAsync(db, claim.RunId, EventTypes.PhaseTests, new
@@ -155,13 +170,13 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
 
     public async Task SetStatusReasonAsync(ClaimedPhase claim, string? reason, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         await db.Phases.Where(p => p.Id == claim.PhaseRowId).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, reason), ct);
     }
 
     public async Task MoveAsync(ClaimedPhase claim, PhaseState next, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         await db.RunInTransactionAsync(async () =>
         {
             var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
@@ -171,17 +186,23 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
         }, ct);
     }
 
+    /// <summary>After a failed attempt: a phase the auditor had moved to GATE goes back to EXECUTING (one transaction).</summary>
     public async Task BackToExecutingAsync(ClaimedPhase claim, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
-        var state = await db.Phases.Where(p => p.Id == claim.PhaseRowId).Select(p => p.State).SingleAsync(ct);
-        if (state == PhaseState.Gate) await MoveAsync(claim, PhaseState.Executing, ct);
+        await using var db = Open();
+        await db.RunInTransactionAsync(async () =>
+        {
+            var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId, ct);
+            if (phase.State != PhaseState.Gate) return;
+            EnsureHeld(phase, claim);
+            await StateChanges.MovePhaseAsync(db, phase, PhaseState.Executing, Now, ct: ct);
+        }, ct);
     }
 
     /// <summary>COMPLETE (with the commit sha, in the same transaction) or FAILED, then the run rollup. Returns the run's state after it.</summary>
     public async Task<RunState?> FinishAsync(ClaimedPhase claim, PhaseState final, string? reason, string? sha, string note, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         var outcome = await db.RunInTransactionAsync<(bool Held, PhaseState Phase, RunState? Run)>(async () =>
         {
             await db.Runs.Where(r => r.Id == claim.RunId).ExecuteUpdateAsync(s => s.SetProperty(r => r.UpdatedAt, Now), ct);
@@ -212,7 +233,7 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     /// </summary>
     public async Task ReleaseForStopAsync(ClaimedPhase claim, string reason, string note, string? waiting)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         await db.RunInTransactionAsync(async () =>
         {
             var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId);
@@ -231,7 +252,7 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     /// <summary>A cancelled run: the phase fails with CANCELLED; the interrupted attempt is STOPPED.</summary>
     public async Task<RunState?> FinishCancelledAsync(ClaimedPhase claim, string note)
     {
-        await using (var db = dbFactory.Create())
+        await using (var db = Open())
         {
             var phase = await db.Phases.SingleAsync(p => p.Id == claim.PhaseRowId);
             if (IsHeld(phase, claim)) await UncountRunningAttemptAsync(db, claim, phase, ReasonCodes.Cancelled);
@@ -247,7 +268,7 @@ public sealed class PhaseLedger(IAutopackDbFactory dbFactory, ExecutorOptions op
     /// </summary>
     public async Task ReleaseAfterErrorAsync(ClaimedPhase claim, string error)
     {
-        await using var db = dbFactory.Create();
+        await using var db = Open();
         // The error log waits for the commit: a rerun would otherwise log a give-up twice, or one that never happened.
         var gaveUpAfter = await db.RunInTransactionAsync<int?>(async () =>
         {

@@ -59,9 +59,12 @@ public sealed class PhaseRunner(LeaseWatcher leases, PhaseLedger ledger, PhaseGu
 
             var feedback = await ledger.LastFailureAsync(claim, work.Token);
             var clock = new PhaseClock(time);
+            // The first attempt works from the load above (nothing has changed since); every later one reads afresh.
+            var firstAttempt = true;
             while (true)
             {
-                (run, phase) = await ledger.LoadAsync(claim, work.Token);
+                if (!firstAttempt) (run, phase) = await ledger.LoadAsync(claim, work.Token);
+                firstAttempt = false;
                 if (AttemptPolicy.RoundSpent(phase.Attempts, phase.MaxAttempts) is { } spent)
                 {
                     await ledger.FinishAsync(claim, PhaseState.Failed, spent.Reason, null, spent.Note, work.Token);
@@ -74,14 +77,13 @@ public sealed class PhaseRunner(LeaseWatcher leases, PhaseLedger ledger, PhaseGu
                     return;
                 }
                 await guards.EnsureNoKillSwitchAsync(work.Token);
-                var kept = await ledger.KeptAnswerAsync(claim, work.Token);
                 var attempt = await ledger.StartAttemptAsync(claim, work.Token);
                 worktree = await workspace.PrepareAsync(phase.PhaseId);
                 AttemptOutcome outcome;
                 try
                 {
                     var step = pipeline.BuilderStep(attempt, phase);
-                    outcome = await pipeline.RunAsync(new AttemptContext(claim, phase, attempt, step, kept, worktree, feedback, clock), work.Token);
+                    outcome = await pipeline.RunAsync(new AttemptContext(claim, phase, attempt, step, attempt.Kept, worktree, feedback, clock), work.Token);
                 }
                 catch (BudgetStopException ex)
                 {

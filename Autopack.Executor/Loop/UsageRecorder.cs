@@ -11,7 +11,7 @@ public sealed class UsageRecorder(IAutopackDbFactory dbFactory, TimeProvider tim
 {
     public async Task RecordAsync(string runId, string phaseId, string role, ModelCallResult call, CancellationToken ct)
     {
-        await using var db = dbFactory.Create();
+        await using var db = PhaseLedger.WithoutSavepoints(dbFactory.Create());
         // A lost commit acknowledgement is recognised by the usage event: a rerun would count the tokens twice.
         await db.RunInTransactionAsync(async () =>
         {

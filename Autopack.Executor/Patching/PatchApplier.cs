@@ -2,15 +2,16 @@ using Autopack.Executor.Workspace;
 
 namespace Autopack.Executor.Patching;
 
-/// <summary>Applies a parsed diff with the real <c>git apply</c>: <c>--check</c> first, so a bad patch changes nothing.</summary>
+/// <summary>
+/// Applies a parsed diff with the real <c>git apply</c>. It is atomic: every hunk is checked before any file is written,
+/// so a patch that does not fit changes nothing (a separate <c>--check</c> would only start a second git).
+/// </summary>
 public static class PatchApplier
 {
     public static async Task ApplyAsync(string worktreePath, ParsedDiff diff, CancellationToken ct)
     {
-        var check = await Git.RunAsync(worktreePath, ["apply", "--check", "--whitespace=nowarn", "-"], diff.Text, ct);
-        if (!check.Ok) throw new PatchApplyException("git apply --check rejected the patch: " + check.Output);
         var apply = await Git.RunAsync(worktreePath, ["apply", "--whitespace=nowarn", "-"], diff.Text, ct);
-        if (!apply.Ok) throw new PatchApplyException("git apply failed: " + apply.Output);
+        if (!apply.Ok) throw new PatchApplyException("git apply rejected the patch (nothing was changed): " + apply.Output);
     }
 }
 

@@ -29,7 +29,9 @@ public sealed class PhaseWorktree(RunWorkspace workspace, string path, string ba
     {
         if (!_staged) await Git.RequireAsync(Path, "add", "-A");
         var message = $"{title}\n\n{body.Trim()}\n\n{RunWorkspace.Trailer(runId, phaseId)}\n";
-        var commit = await Git.RunAsync(Path, ["commit", "--allow-empty", "--no-verify", "-F", "-"], message, ct);
+        // No automatic maintenance: every commit would start one more git (`maintenance run --auto`) only to find
+        // nothing to do; the repository's own git commands keep it packed.
+        var commit = await Git.RunAsync(Path, ["-c", "maintenance.auto=false", "commit", "--allow-empty", "--no-verify", "-F", "-"], message, ct);
         if (!commit.Ok) throw new GitException("git commit failed: " + commit.Output);
         var sha = await Git.RequireAsync(Path, "rev-parse", "HEAD");
         var expected = BaseCommit;

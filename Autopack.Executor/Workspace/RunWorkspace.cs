@@ -25,9 +25,9 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
     {
         if (!Directory.Exists(RepoPath)) throw new GitException($"Target repository '{RepoPath}' does not exist.");
         if ((await Git.RunAsync(RepoPath, ["rev-parse", "--verify", "--quiet", BranchRef])).Ok) return;
-        var head = await Git.RequireAsync(RepoPath, "rev-parse", "--verify", "HEAD");
-        // update-ref with an all-zero old value only creates: a concurrent creator makes ours fail harmlessly.
-        await Git.RunAsync(RepoPath, ["update-ref", BranchRef, head, new string('0', 40)]);
+        // update-ref with an all-zero old value only creates (HEAD is resolved by git itself): a concurrent creator makes
+        // ours fail harmlessly, and only then is the branch looked up again.
+        if ((await Git.RunAsync(RepoPath, ["update-ref", BranchRef, "HEAD", new string('0', 40)])).Ok) return;
         await Git.RequireAsync(RepoPath, "rev-parse", "--verify", BranchRef);
     }
 
@@ -60,8 +60,8 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
         var path = Path.Combine(RunFolder, phaseId);
         // A test command of an executor killed mid-run may still work in it: kill those before touching the folder.
         Testing.ProcessGroup.KillLeftovers(TestGroupRecord(path), path);
+        if (await TryResetAsync(path) is { } reset) return new PhaseWorktree(this, path, reset);
         var tip = await TipAsync();
-        if (await TryResetAsync(path, tip)) return new PhaseWorktree(this, path, tip);
         using (await LockWorktreesAsync())
         {
             await RemoveWorktreeLockedAsync(path);
@@ -73,18 +73,24 @@ public sealed class RunWorkspace(string repoPath, string worktreeRoot, string ru
         return new PhaseWorktree(this, path, tip);
     }
 
-    /// <summary>Resets <paramref name="path"/> to <paramref name="tip"/> if it is a whole, unlocked worktree of this repository.</summary>
-    private async Task<bool> TryResetAsync(string path, string tip)
+    /// <summary>
+    /// Resets <paramref name="path"/> to the branch tip if it is a whole, unlocked worktree of this repository; returns
+    /// that tip, or null when the folder cannot be reused.
+    /// </summary>
+    private async Task<string?> TryResetAsync(string path)
     {
-        if (!File.Exists(Path.Combine(path, ".git"))) return false; // a linked worktree has a .git file, not a folder
+        if (!File.Exists(Path.Combine(path, ".git"))) return null; // a linked worktree has a .git file, not a folder
         // Asked from inside: an empty prefix means the folder is a work tree's top level, not a folder within another one.
-        var inside = await Git.RunAsync(path, ["rev-parse", "--show-prefix", "--path-format=absolute", "--git-common-dir", "--git-dir"]);
+        // The same git reads the branch tip (refs are shared by every worktree), trusted only once the common dir matches.
+        var inside = await Git.RunAsync(path, ["rev-parse", "--show-prefix", "--path-format=absolute", "--git-common-dir", "--git-dir",
+            "--verify", "--quiet", BranchRef]);
         var lines = inside.Stdout.Split('\n');
-        if (!inside.Ok || lines.Length < 3 || lines[0].Length != 0) return false;
-        if (lines[1].Trim() != await CommonDirAsync() || File.Exists(Path.Combine(lines[2].Trim(), "locked"))) return false;
+        if (!inside.Ok || lines.Length < 4 || lines[0].Length != 0) return null;
+        if (lines[1].Trim() != await CommonDirAsync() || File.Exists(Path.Combine(lines[2].Trim(), "locked"))) return null;
+        var tip = lines[3].Trim();
         // reset also drops a cherry-pick a killed executor left half done (CHERRY_PICK_HEAD).
         return (await Git.RunAsync(path, ["reset", "--hard", "--quiet", tip])).Ok
-            && (await Git.RunAsync(path, ["clean", "-ffdxq"])).Ok;
+            && (await Git.RunAsync(path, ["clean", "-ffdxq"])).Ok ? tip : null;
     }
 
     private string? _commonDir;

@@ -13,12 +13,14 @@ public static class TargetRepository
         if (!Path.IsPathFullyQualified(path)) return $"repo_path '{path}' is not an absolute path";
         var full = Path.GetFullPath(path).TrimEnd('/');
         if (!Directory.Exists(full)) return $"repo_path '{path}' does not exist on the executor";
-        var top = await Git.RunAsync(full, ["rev-parse", "--show-toplevel"]);
-        if (!top.Ok) return $"repo_path '{path}' is not a git repository: {top.Output}";
-        var root = Path.GetFullPath(top.Stdout.Trim()).TrimEnd('/');
+        // One git for both questions: the top level is printed first; a HEAD that names no commit exits 1 after it.
+        var top = await Git.RunAsync(full, ["rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}"]);
+        var lines = top.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (top.ExitCode is not (0 or 1) || lines.Length == 0) return $"repo_path '{path}' is not a git repository: {top.Output}";
+        var root = Path.GetFullPath(lines[0]).TrimEnd('/');
         if (root != full && ResolveLinks(root) != ResolveLinks(full))
             return $"repo_path '{path}' lies inside the git repository '{root}' but is not its top level";
-        if (!(await Git.RunAsync(full, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])).Ok)
+        if (!top.Ok || lines.Length < 2)
             return $"repo_path '{path}' has no commit to start the run branch from";
         return null;
     }

@@ -90,11 +90,13 @@ public class PatchingTests
         Assert.Equal(shaA, await late.CommitAndLandAsync("run-1", "P1", "P1: greeting again", "body", default));
         Assert.Equal(2, repo.Log("autopack/run-1").Count);
 
-        // A patch that does not fit the file fails the check and changes nothing.
+        // A patch that does not fit the file is rejected whole and changes nothing, also where an earlier hunk would fit.
         var c = await ws.PrepareAsync("P3");
         var ex = await Assert.ThrowsAsync<PatchApplyException>(() => PatchApplier.ApplyAsync(c.Path,
-            UnifiedDiff.Parse("--- a/greet.sh\n+++ b/greet.sh\n@@ -1,2 +1,2 @@\n #!/bin/sh\n-echo nope\n+echo x\n"), default));
-        Assert.Contains("git apply --check", ex.Message);
+            UnifiedDiff.Parse("--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# target\n+# fits\n"
+                + "--- a/greet.sh\n+++ b/greet.sh\n@@ -1,2 +1,2 @@\n #!/bin/sh\n-echo nope\n+echo x\n"), default));
+        Assert.Contains("git apply rejected the patch (nothing was changed)", ex.Message);
+        Assert.Contains("greet.sh", ex.Message);
         Assert.Equal("", await c.DiffAsync());
     }
 

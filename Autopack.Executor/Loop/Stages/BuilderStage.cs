@@ -44,8 +44,9 @@ public sealed class BuilderStage(ExecutorOptions options, PromptBuilder prompts,
             await guards.BeforeModelCallAsync(claim, a.Clock, ct);
             built = await models.CallAsync(claim, a.Step, messages, new ChatOptions { MaxOutputTokens = outputBudget, Temperature = 0 }, a.Clock, ct);
             await usage.RecordAsync(claim.RunId, claim.PhaseId, "builder", built, CancellationToken.None);
-            await ledger.RecordBuilderAnswerAsync(claim, number, built.Model.ToString(), null, ct);
             if (!built.Truncated) break;
+            // A cut-off answer: its model goes on the row before the retry or the failure; a whole answer's, with its diff, below.
+            await ledger.RecordBuilderAnswerAsync(claim, number, built.Model.ToString(), null, ct);
             var larger = Math.Min(options.MaxOutputTokensCap, (int)Math.Ceiling(outputBudget * 1.25));
             if (larger <= outputBudget)
                 return StageResult.Failed<BuiltPatch>(AttemptOutcome.Fail(ReasonCodes.PatchFailed,
@@ -57,6 +58,7 @@ public sealed class BuilderStage(ExecutorOptions options, PromptBuilder prompts,
         try { diff = UnifiedDiff.ParseResponse(built.Response.Text); }
         catch (DiffFormatException ex)
         {
+            await ledger.RecordBuilderAnswerAsync(claim, number, builderModel, null, ct);
             return StageResult.Failed<BuiltPatch>(AttemptOutcome.Fail(ReasonCodes.PatchFailed, "Your answer could not be parsed: " + ex.Message));
         }
         await ledger.RecordBuilderAnswerAsync(claim, number, builderModel, diff.Text, ct);
