@@ -28,7 +28,8 @@ public sealed class RunVersions(AutopackDbContext db)
     public Task<string?> OfRunAsync(string runId, CancellationToken ct) =>
         ScalarAsync(RunVersion, c => Add(c, "id", runId), ct);
 
-    /// <summary>The version of a page as <see cref="RunQueries.ListAsync"/> orders and filters it.</summary>
+    /// <summary>The version of a page as <see cref="RunQueries.ListAsync"/> orders and filters it. Run ids hold only letters,
+    /// digits, '.', '_' and '-' (RunPlanValidator), so the separators cannot make two pages read alike.</summary>
     public async Task<string> OfPageAsync(RunState? state, int page, int pageSize, CancellationToken ct)
     {
         var where = state is null ? "" : " WHERE state = @state";
