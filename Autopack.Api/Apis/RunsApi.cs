@@ -77,7 +77,8 @@ public static class RunsApi
         }
     }
 
-    private static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListRuns(RunQueries runs, string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
+    private static async Task<Results<CachedJson<RunPage>, Ok<RunPage>, ProblemHttpResult>> ListRuns(RunQueries runs, RunVersions versions, RunReadCache cache,
+        string? state, int? page, [FromQuery(Name = "page_size")] int? pageSize, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         RunState parsed = default;
@@ -85,11 +86,23 @@ public static class RunsApi
         if (page is < 1) errors["page"] = ["must be at least 1"];
         if (pageSize is < 1 or > 200) errors["page_size"] = ["must be between 1 and 200"];
         if (errors.Count > 0) return ApiProblem.Validation(400, errors);
-        return TypedResults.Ok(await runs.ListAsync(state is null ? null : parsed, page ?? 1, pageSize ?? 20, ct));
+        RunState? filter = state is null ? null : parsed;
+        int number = page ?? 1, size = pageSize ?? 20;
+        if (!versions.Available) return TypedResults.Ok(await runs.ListAsync(filter, number, size, ct));
+        var version = await versions.OfPageAsync(filter, number, size, ct);
+        var entry = await cache.GetAsync($"page:{filter}:{number}:{size}", version, async () => await runs.ListAsync(filter, number, size, ct));
+        return new CachedJson<RunPage>(entry!);
     }
 
-    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> GetRun(string runId, RunQueries runs, CancellationToken ct) =>
-        await runs.GetAsync(runId, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
+    private static async Task<Results<CachedJson<RunDto>, Ok<RunDto>, ProblemHttpResult>> GetRun(string runId, RunQueries runs, RunVersions versions,
+        RunReadCache cache, CancellationToken ct)
+    {
+        if (!versions.Available) return await runs.GetAsync(runId, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
+        // Read before the run, so a body is never kept under a version newer than what it shows.
+        if (await versions.OfRunAsync(runId, ct) is not { } version) return ApiProblem.NotFound($"Run '{runId}'");
+        return await cache.GetAsync("run:" + runId, version, () => runs.GetAsync(runId, ct)) is { } entry
+            ? new CachedJson<RunDto>(entry) : ApiProblem.NotFound($"Run '{runId}'");
+    }
 
     private static async Task<Results<Ok<RunProgressDto>, ProblemHttpResult>> GetProgress(string runId, AutopackDbContext db, CancellationToken ct)
     {
@@ -113,17 +126,17 @@ public static class RunsApi
         return TypedResults.Ok(new RunUsage(running, byModel, timeline));
     }
 
-    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> CancelRun(string runId, RunControl control, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> CancelRun(string runId, RunControl control, RunQueries runs, CancellationToken ct)
     {
         return await control.CancelAsync(runId, ct) switch
         {
             ControlResult.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
             ControlResult.Conflict refused => ApiProblem.Conflict(ProblemCodes.Conflict, refused.Reason),
-            _ => await ChangedRunAsync(db, runId, ct),
+            _ => await ChangedRunAsync(runs, runId, ct),
         };
     }
 
-    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> ResumeRun(string runId, ResumeRunRequest? request, RunControl control, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> ResumeRun(string runId, ResumeRunRequest? request, RunControl control, RunQueries runs, CancellationToken ct)
     {
         if (request?.TokenCap is < RunCaps.MinTokenCap)
             return ApiProblem.Validation(422, new Dictionary<string, string[]> { ["token_cap"] = [$"must be at least {RunCaps.MinTokenCap}"] });
@@ -131,7 +144,7 @@ public static class RunsApi
         {
             ControlResult.NotFound => ApiProblem.NotFound($"Run '{runId}'"),
             ControlResult.Conflict refused => ApiProblem.Conflict(ProblemCodes.Conflict, refused.Reason),
-            _ => await ChangedRunAsync(db, runId, ct),
+            _ => await ChangedRunAsync(runs, runId, ct),
         };
     }
 
@@ -146,17 +159,17 @@ public static class RunsApi
         return TypedResults.Ok(new PhaseDetailDto(PhaseDto.From(phase), attempts));
     }
 
-    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> RetryPhase(string runId, string phaseId, RunControl control, AutopackDbContext db, CancellationToken ct)
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> RetryPhase(string runId, string phaseId, RunControl control, RunQueries runs, CancellationToken ct)
     {
         return await control.RetryPhaseAsync(runId, phaseId, ct) switch
         {
             ControlResult.NotFound => ApiProblem.NotFound($"Phase '{phaseId}' of run '{runId}'"),
             ControlResult.Conflict refused => ApiProblem.Conflict(ProblemCodes.Conflict, refused.Reason),
-            _ => await ChangedRunAsync(db, runId, ct),
+            _ => await ChangedRunAsync(runs, runId, ct),
         };
     }
 
     /// <summary>The run after a change; gone meanwhile (deleted between the change and the read) is a 404 like any other.</summary>
-    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> ChangedRunAsync(AutopackDbContext db, string runId, CancellationToken ct) =>
-        await new RunQueries(db).GetAsync(runId, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
+    private static async Task<Results<Ok<RunDto>, ProblemHttpResult>> ChangedRunAsync(RunQueries runs, string runId, CancellationToken ct) =>
+        await runs.GetAsync(runId, ct) is { } dto ? TypedResults.Ok(dto) : ApiProblem.NotFound($"Run '{runId}'");
 }

@@ -27,6 +27,8 @@ public static class ApiServiceExtensions
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<RunControl>();
         services.AddScoped<RunQueries>();
+        services.AddScoped<RunVersions>();
+        services.AddSingleton<RunReadCache>();
         services.AddSingleton<SseConnections>();
         services.AddSingleton<RunEventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<RunEventFeed>());

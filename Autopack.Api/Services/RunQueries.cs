@@ -8,8 +8,9 @@ namespace Autopack.Api.Services;
 /// <summary>
 /// The run reads of <c>GET /runs</c> and <c>GET /runs/{id}</c>, shaped for the database rather than the entity graph:
 /// a page is two statements, the runs with their total, then the page's phases counted by state (GROUP BY), instead of
-/// a count, the page and every phase row of the page. Nothing is cached: every call reads what is committed, so
-/// all replicas answer the same after any write. docs/benchmarks.md has the profile behind this shape.
+/// a count, the page and every phase row of the page. Every call reads what is committed; the endpoints keep its results
+/// serialized in <see cref="RunReadCache"/>, checked against <see cref="RunVersions"/> on every request. docs/benchmarks.md
+/// has the profile behind this shape.
 /// </summary>
 public sealed class RunQueries(AutopackDbContext db)
 {

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Autopack.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Autopack.Tests.Api;
+
+/// <summary>
+/// Run reads are served from each replica's <c>RunReadCache</c> only while the rows they show are unchanged in the
+/// database: two API instances on one PostgreSQL, a write through one (or straight to the database, as an executor
+/// writes), and the next read through the other shows it.
+/// </summary>
+[Trait("Category", "Db")]
+public class RunReadConsistencyTests
+{
+    private static readonly JsonSerializerOptions Json = ApiFactory.Json;
+
+    [Fact]
+    public async Task A_write_through_one_replica_or_an_executor_is_read_at_once_through_another()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var a = new ApiFactory(db);
+        await using var b = new ApiFactory(db);
+        var writer = a.Admin();
+        var reader = b.Admin();
+        (await writer.PostAsJsonAsync("/runs", RunPlans.Simple("run-1", phases: 2), Json)).EnsureSuccessStatusCode();
+
+        // b reads twice, so the second answer comes from its cache.
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal("QUEUED", (await reader.GetFromJsonAsync<JsonElement>("/runs/run-1")).GetProperty("state").GetString());
+            Assert.Equal("QUEUED", Item(await reader.GetFromJsonAsync<JsonElement>("/runs?page_size=20"), "run-1").GetProperty("state").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await writer.PostAsync("/runs/run-1/cancel", null)).StatusCode);
+        Assert.Equal("CANCELLED", (await reader.GetFromJsonAsync<JsonElement>("/runs/run-1")).GetProperty("state").GetString());
+        Assert.Equal("CANCELLED", Item(await reader.GetFromJsonAsync<JsonElement>("/runs?page_size=20"), "run-1").GetProperty("state").GetString());
+
+        // The executor's usage and status-reason updates write no run event; the reads must show them all the same.
+        await using (var ctx = db.CreateContext())
+            await ctx.Runs.Where(r => r.Id == "run-1").ExecuteUpdateAsync(s => s.SetProperty(r => r.TokensUsed, r => r.TokensUsed + 500));
+        Assert.Equal(500, (await reader.GetFromJsonAsync<JsonElement>("/runs/run-1")).GetProperty("tokens_used").GetInt64());
+        Assert.Equal(500, Item(await reader.GetFromJsonAsync<JsonElement>("/runs?page_size=20"), "run-1").GetProperty("tokens_used").GetInt64());
+        // A phase row alone changing (the run row untouched) is seen too.
+        await using (var ctx = db.CreateContext())
+            await ctx.Phases.Where(p => p.RunId == "run-1" && p.Index == 1).ExecuteUpdateAsync(s => s.SetProperty(p => p.StatusReason, "waiting: a test"));
+        Assert.Equal("waiting: a test", (await reader.GetFromJsonAsync<JsonElement>("/runs/run-1")).GetProperty("phases")[1].GetProperty("status_reason").GetString());
+
+        // A new run changes the page (its total and its items) on every replica.
+        (await writer.PostAsJsonAsync("/runs", RunPlans.Simple("run-2"), Json)).EnsureSuccessStatusCode();
+        var page = await reader.GetFromJsonAsync<JsonElement>("/runs?page_size=20");
+        Assert.Equal(2, page.GetProperty("total").GetInt32());
+        Assert.Equal("run-2", page.GetProperty("items")[0].GetProperty("run_id").GetString());
+    }
+
+    [Fact]
+    public async Task The_etag_is_the_same_on_every_replica_answers_304_until_the_run_changes_and_a_missing_run_is_a_404()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var a = new ApiFactory(db);
+        await using var b = new ApiFactory(db);
+        (await a.Admin().PostAsJsonAsync("/runs", RunPlans.Simple("run-1"), Json)).EnsureSuccessStatusCode();
+
+        foreach (var path in new[] { "/runs/run-1", "/runs?page_size=20" })
+        {
+            var first = await a.Admin().GetAsync(path);
+            var tag = first.Headers.ETag ?? throw new Xunit.Sdk.XunitException($"{path}: no ETag");
+            Assert.Equal(tag, (await b.Admin().GetAsync(path)).Headers.ETag);
+            Assert.Equal(HttpStatusCode.NotModified, (await Conditional(b, path, tag)).StatusCode);
+        }
+
+        var before = (await a.Admin().GetAsync("/runs/run-1")).Headers.ETag!;
+        Assert.Equal(HttpStatusCode.OK, (await a.Admin().PostAsync("/runs/run-1/cancel", null)).StatusCode);
+        var changed = await Conditional(b, "/runs/run-1", before);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.NotEqual(before, changed.Headers.ETag);
+        Assert.Equal("CANCELLED", (await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await b.Admin().GetAsync("/runs/no-such-run")).StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> Conditional(ApiFactory api, string path, EntityTagHeaderValue tag)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.IfNoneMatch.Add(tag);
+        return api.Admin().SendAsync(request);
+    }
+
+    private static JsonElement Item(JsonElement page, string runId) =>
+        page.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("run_id").GetString() == runId);
+}
