@@ -1,6 +1,8 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Data;
 using Autopack.Core.Domain;
+using Autopack.Api.Extensions;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -8,9 +10,9 @@ namespace Autopack.Api.Auth;
 
 /// <summary>
 /// First access: AUTOPACK_API_KEY becomes the admin key "bootstrap"; AUTOPACK_ADMIN_USER +
-/// AUTOPACK_ADMIN_PASSWORD create the first admin user for the dashboard. Both only when absent.
+/// AUTOPACK_ADMIN_PASSWORD (a secret: <c>_FILE</c> works) create the first admin user for the dashboard. Both only when absent.
 /// </summary>
-public sealed class AuthBootstrap(AutopackSettings settings, IConfiguration configuration, IAutopackDbFactory dbFactory,
+public sealed class AuthBootstrap(AutopackSettings settings, IOptions<ApiOptions> options, IAutopackDbFactory dbFactory,
     IPasswordHasher<User> hasher, TimeProvider time, ILogger<AuthBootstrap> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
@@ -26,8 +28,8 @@ public sealed class AuthBootstrap(AutopackSettings settings, IConfiguration conf
                 logger.LogInformation("Bootstrapped the admin API key from AUTOPACK_API_KEY");
             }
         }
-        var user = configuration["AUTOPACK_ADMIN_USER"];
-        var password = configuration["AUTOPACK_ADMIN_PASSWORD"];
+        var user = options.Value.AdminUser;
+        var password = settings.Secret(SecretNames.AdminPassword);
         if (!string.IsNullOrWhiteSpace(user) && !string.IsNullOrEmpty(password) && !await db.Users.AnyAsync(u => u.Username == user, ct))
         {
             var admin = new User { Username = user, PasswordHash = "", Role = Role.Admin, CreatedAt = time.GetUtcNow().UtcDateTime };

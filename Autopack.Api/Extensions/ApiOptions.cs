@@ -17,6 +17,9 @@ public sealed class ApiOptions : IValidatableObject
     /// <summary>Telegram's Bot API base URL for the webhook's answers (a test server in tests); empty means Telegram's own.</summary>
     [ConfigurationKeyName("TELEGRAM_API_BASE_URL")] public string? TelegramApiBase { get; set; }
 
+    /// <summary>With the <c>AUTOPACK_ADMIN_PASSWORD</c> secret: the first dashboard admin, created once when absent.</summary>
+    [ConfigurationKeyName("AUTOPACK_ADMIN_USER")] public string? AdminUser { get; set; }
+
     public bool PublicReadRequested => PublicRead == "1";
 
     public Uri? TelegramApiBaseUrl => string.IsNullOrEmpty(TelegramApiBase) ? null : new Uri(TelegramApiBase);

@@ -16,10 +16,12 @@ public static class SecretNames
     public const string GeminiApiKey = "GEMINI_API_KEY";
     public const string QdrantApiKey = "QDRANT_API_KEY";
     public const string WebhookSigningSecret = "AUTOPACK_WEBHOOK_SECRET";
+    /// <summary>The first dashboard admin's password (with <c>AUTOPACK_ADMIN_USER</c>).</summary>
+    public const string AdminPassword = "AUTOPACK_ADMIN_PASSWORD";
 
     public static readonly IReadOnlyList<string> All =
     [
         DatabaseUrl, ApiKey, JwtPrivateKey, JwtPublicKey, TelegramBotToken, TelegramWebhookSecret,
-        AnthropicApiKey, OpenAiApiKey, GoogleApiKey, GeminiApiKey, QdrantApiKey, WebhookSigningSecret,
+        AnthropicApiKey, OpenAiApiKey, GoogleApiKey, GeminiApiKey, QdrantApiKey, WebhookSigningSecret, AdminPassword,
     ];
 }

@@ -50,45 +50,53 @@ public sealed class ModelOptions
     public const string NoProviderReason =
         "waiting: no model provider configured (set ANTHROPIC_API_KEY, OPENAI_API_KEY, GOOGLE_API_KEY or AUTOPACK_OPENAI_COMPAT_URL on the executor)";
 
+    /// <summary>
+    /// Providers and chains from the model variables (<see cref="ModelVariables"/>, bound and validated here: every wrong
+    /// value named together) and the API keys (secrets, <c>*_FILE</c> too); then <see cref="Validate"/>.
+    /// </summary>
     public static ModelOptions Load(IConfiguration c, AutopackSettings settings)
     {
-        TimeSpan Timeout(string name) =>
-            int.TryParse(c[$"AUTOPACK_TIMEOUT_{name.ToUpperInvariant()}_SECONDS"], out var s) && s > 0 ? TimeSpan.FromSeconds(s) : DefaultTimeout;
-        Uri? Url(string? raw, string variable) =>
-            string.IsNullOrWhiteSpace(raw) ? null
-            : Uri.TryCreate(raw, UriKind.Absolute, out var u) ? u
-            : throw new FormatException($"{variable}='{raw}' is not an absolute URL.");
+        ModelVariables v;
+        // A value that is not a number stops the binder at once, naming the variable; the validator lists every other problem.
+        try { v = c.Get<ModelVariables>() ?? new(); }
+        catch (InvalidOperationException e) { throw Invalid([e.Message]); }
+        if (new ModelVariablesValidator().Validate(null, v).Failures is { } failures && failures.Any()) throw Invalid(failures);
+
+        static TimeSpan Timeout(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : DefaultTimeout;
+        static Uri? Url(string? raw) => string.IsNullOrWhiteSpace(raw) ? null : new Uri(raw, UriKind.Absolute);
 
         var providers = new Dictionary<string, ProviderConfig>();
         if (settings.Secret("ANTHROPIC_API_KEY") is { } anthropic)
-            providers["anthropic"] = new("anthropic", "anthropic", Url(c["ANTHROPIC_BASE_URL"], "ANTHROPIC_BASE_URL"), anthropic, Timeout("anthropic"));
+            providers["anthropic"] = new("anthropic", "anthropic", Url(v.AnthropicBaseUrl), anthropic, Timeout(v.AnthropicTimeoutSeconds));
         if (settings.Secret("OPENAI_API_KEY") is { } openai)
-            providers["openai"] = new("openai", "openai", Url(c["OPENAI_BASE_URL"], "OPENAI_BASE_URL"), openai, Timeout("openai"));
+            providers["openai"] = new("openai", "openai", Url(v.OpenAiBaseUrl), openai, Timeout(v.OpenAiTimeoutSeconds));
         if (settings.Secret("GOOGLE_API_KEY") is { } google)
-            providers["gemini"] = new("gemini", "openai", Url(c["GEMINI_BASE_URL"], "GEMINI_BASE_URL") ?? new Uri(GeminiOpenAiEndpoint), google, Timeout("gemini"));
-        if (Url(c["AUTOPACK_OPENAI_COMPAT_URL"], "AUTOPACK_OPENAI_COMPAT_URL") is { } compat)
-            providers["compat"] = new("compat", "openai", compat, c["AUTOPACK_OPENAI_COMPAT_API_KEY"], Timeout("compat"));
+            providers["gemini"] = new("gemini", "openai", Url(v.GeminiBaseUrl) ?? new Uri(GeminiOpenAiEndpoint), google, Timeout(v.GeminiTimeoutSeconds));
+        if (Url(v.CompatUrl) is { } compat)
+            providers["compat"] = new("compat", "openai", compat, v.CompatApiKey, Timeout(v.CompatTimeoutSeconds));
 
         var escalation = new Dictionary<Complexity, IReadOnlyList<EscalationStep>>();
         foreach (var complexity in Enum.GetValues<Complexity>())
         {
-            var raw = c[$"AUTOPACK_ESCALATION_{complexity.ToString().ToUpperInvariant()}"];
+            var raw = complexity switch { Complexity.Low => v.EscalationLow, Complexity.Medium => v.EscalationMedium, _ => v.EscalationHigh };
             escalation[complexity] = string.IsNullOrWhiteSpace(raw)
-                ? DefaultChain(providers.Keys, complexity, c["AUTOPACK_OPENAI_COMPAT_MODEL"])
+                ? DefaultChain(providers.Keys, complexity, v.CompatModel)
                 : raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(EscalationStep.Parse).ToList();
         }
-        var auditorRaw = c["AUTOPACK_AUDITOR_MODEL"];
         var options = new ModelOptions
         {
             Providers = providers,
             Escalation = escalation,
-            Auditor = string.IsNullOrWhiteSpace(auditorRaw) ? null : EscalationStep.Parse(auditorRaw),
-            Retries = int.TryParse(c["AUTOPACK_MODEL_RETRIES"], out var retries) && retries >= 1 ? retries : 2,
-            BreakDuration = int.TryParse(c["AUTOPACK_MODEL_BREAK_SECONDS"], out var breakSeconds) && breakSeconds > 0 ? TimeSpan.FromSeconds(breakSeconds) : TimeSpan.FromSeconds(30),
+            Auditor = string.IsNullOrWhiteSpace(v.AuditorModel) ? null : EscalationStep.Parse(v.AuditorModel),
+            Retries = v.Retries ?? 2,
+            BreakDuration = TimeSpan.FromSeconds(v.BreakSeconds ?? 30),
         };
         options.Validate();
         return options;
     }
+
+    private static InvalidOperationException Invalid(IEnumerable<string> problems) =>
+        new("Model configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => " - " + p)));
 
     /// <summary>Every model named must belong to a configured provider (a typo must not surface at 3 a.m.).</summary>
     public void Validate()

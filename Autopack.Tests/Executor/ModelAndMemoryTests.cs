@@ -76,6 +76,24 @@ public class ModelAndMemoryTests
         Assert.False(ModelOptions.Load(Config(), Settings()).Any);
     }
 
+    [Fact]
+    public void Wrong_model_variables_stop_the_executor_each_named_instead_of_falling_back_to_the_defaults()
+    {
+        var settings = Settings(("OPENAI_API_KEY", "sk-test"));
+        var ex = Assert.Throws<InvalidOperationException>(() => ModelOptions.Load(Config(("AUTOPACK_MODEL_RETRIES", "0"),
+            ("AUTOPACK_TIMEOUT_OPENAI_SECONDS", "-5"), ("OPENAI_BASE_URL", "not a url"), ("AUTOPACK_MODEL_BREAK_SECONDS", "")), settings));
+        Assert.Contains("AUTOPACK_MODEL_RETRIES='0' must be an integer ≥ 1.", ex.Message);
+        Assert.Contains("AUTOPACK_TIMEOUT_OPENAI_SECONDS='-5' must be an integer ≥ 1.", ex.Message);
+        Assert.Contains("OPENAI_BASE_URL='not a url' is not an absolute URL.", ex.Message);
+        Assert.DoesNotContain("BREAK", ex.Message); // empty is unset: the default
+
+        var notANumber = Assert.Throws<InvalidOperationException>(() => ModelOptions.Load(Config(("AUTOPACK_MODEL_RETRIES", "two")), settings));
+        Assert.Contains("AUTOPACK_MODEL_RETRIES", notANumber.Message);
+
+        var defaults = ModelOptions.Load(Config(("AUTOPACK_MODEL_BREAK_SECONDS", "")), settings);
+        Assert.Equal((2, TimeSpan.FromSeconds(30), ModelOptions.DefaultTimeout), (defaults.Retries, defaults.BreakDuration, defaults.Providers["openai"].Timeout));
+    }
+
     [Theory]
     [InlineData("VERDICT: APPROVE\nfine", Verdict.Approve, true)]
     [InlineData("**VERDICT: ESCALATE** risky", Verdict.Escalate, true)]

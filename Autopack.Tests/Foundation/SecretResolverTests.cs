@@ -31,7 +31,7 @@ public sealed class SecretResolverTests : IDisposable
     {
         var data = new TheoryData<string>();
         foreach (var name in new[] { "DATABASE_URL", "AUTOPACK_API_KEY", "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "TELEGRAM_BOT_TOKEN",
-                     "TELEGRAM_WEBHOOK_SECRET", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY" })
+                     "TELEGRAM_WEBHOOK_SECRET", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "AUTOPACK_ADMIN_PASSWORD" })
         {
             Assert.Contains(name, SecretNames.All);
             data.Add(name);
