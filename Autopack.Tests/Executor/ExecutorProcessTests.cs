@@ -52,6 +52,10 @@ public class ExecutorProcessTests
         // hides, so a sandboxed B would sleep 41 s again instead of taking over at once.
         var envB = ExecutorEnvironment.For(db, models, "executor-b");
         envB["AUTOPACK_SANDBOX"] = "off";
+        // A's 5 s lease makes the takeover quick; B's own lease is not under test. With 5 s, a stall of B past it on a
+        // loaded machine (renewals every lease/3) requeued P1 once more (a second LEASE_EXPIRED row, seen at load 24):
+        // the lease doing its job, but not this test's subject.
+        envB["AUTOPACK_LEASE_SECONDS"] = "30";
         await using var b = ExecutorEnvironment.Start(envB);
         await WaitForRunAsync(db, "run-k9", RunState.Complete, b);
 
