@@ -137,12 +137,49 @@ public sealed class LocalPostgres : IAsyncDisposable
     public async Task StopAsync(TimeSpan? timeout = null)
     {
         if (_process is null || _process.HasExited) return;
-        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", _process.Id.ToString()]) { UseShellExecute = false }))
-            await kill!.WaitForExitAsync();
+        _ = Signal(_process.Id, SigInt);
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
         try { await _process.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
     }
+
+    /// <summary>
+    /// <see cref="StopAsync"/> without awaiting, for a process-exit handler: no child process is started and nothing
+    /// waits on the thread pool while the runtime shuts down.
+    /// </summary>
+    public void Stop(TimeSpan timeout)
+    {
+        if (_process is null || _process.HasExited) return;
+        _ = Signal(_process.Id, SigInt);
+        if (!_process.WaitForExit(timeout)) _process.Kill(entireProcessTree: true);
+    }
+
+    /// <summary>
+    /// Stops a server another process started on <paramref name="dataDir"/> and left running (its <c>postmaster.pid</c>
+    /// names it; a pid now used by another program is left alone). Returns once it is gone, SIGKILLed after 10 s.
+    /// </summary>
+    public static void StopLeftover(string dataDir)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(Path.Combine(dataDir, "postmaster.pid")); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        if (lines.Length == 0 || !int.TryParse(lines[0], out var pid) || !IsPostmasterOf(pid, dataDir)) return;
+        _ = Signal(pid, SigInt);
+        for (var waited = 0; waited < 100 && IsPostmasterOf(pid, dataDir); waited++) Thread.Sleep(100);
+        if (IsPostmasterOf(pid, dataDir)) _ = Signal(pid, SigKill);
+    }
+
+    private static bool IsPostmasterOf(int pid, string dataDir)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0').Contains(Path.GetFullPath(dataDir)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    private const int SigInt = 2;
+    private const int SigKill = 9;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int Signal(int pid, int signal);
 
     /// <summary>Crash: SIGKILL the postmaster (its children exit when they notice).</summary>
     public void Kill() => _process?.Kill(entireProcessTree: true);
