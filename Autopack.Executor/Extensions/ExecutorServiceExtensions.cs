@@ -46,16 +46,8 @@ public static class ExecutorServiceExtensions
     public static ExecutorOptions ReadOptions(IConfiguration configuration, string stateRoot, bool isProduction)
     {
         var problems = new List<string>();
-        // A value that is not a number stops the binder at once (naming the variable); the validators list every other problem.
-        T Bind<T>() where T : new()
-        {
-            try { return configuration.Get<T>() ?? new(); }
-            catch (InvalidOperationException e) { problems.Add(e.Message); return new(); }
-        }
-        var executor = Bind<ExecutorVariables>();
-        var sandbox = Bind<SandboxVariables>();
-        problems.AddRange(new ExecutorVariablesValidator().Validate(null, executor).Failures ?? []);
-        problems.AddRange(new SandboxVariablesValidator().Validate(null, sandbox).Failures ?? []);
+        var executor = ConfigurationVariables.Bind(configuration, new ExecutorVariablesValidator(), problems);
+        var sandbox = ConfigurationVariables.Bind(configuration, new SandboxVariablesValidator(), problems);
         if (problems.Count > 0)
             throw new InvalidOperationException("Executor configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => " - " + p)));
         return executor.ToOptions(stateRoot, sandbox.ToOptions(isProduction));

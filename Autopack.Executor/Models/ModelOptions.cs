@@ -1,5 +1,6 @@
 using Autopack.Core.Configuration;
 using Autopack.Core.Domain;
+using Autopack.Hosting;
 
 namespace Autopack.Executor.Models;
 
@@ -56,11 +57,10 @@ public sealed class ModelOptions
     /// </summary>
     public static ModelOptions Load(IConfiguration c, AutopackSettings settings)
     {
-        ModelVariables v;
-        // A value that is not a number stops the binder at once, naming the variable; the validator lists every other problem.
-        try { v = c.Get<ModelVariables>() ?? new(); }
-        catch (InvalidOperationException e) { throw Invalid([e.Message]); }
-        if (new ModelVariablesValidator().Validate(null, v).Failures is { } failures && failures.Any()) throw Invalid(failures);
+        var problems = new List<string>();
+        var v = ConfigurationVariables.Bind(c, new ModelVariablesValidator(), problems);
+        if (problems.Count > 0)
+            throw new InvalidOperationException("Model configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => " - " + p)));
 
         static TimeSpan Timeout(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : DefaultTimeout;
         static Uri? Url(string? raw) => string.IsNullOrWhiteSpace(raw) ? null : new Uri(raw, UriKind.Absolute);
@@ -94,9 +94,6 @@ public sealed class ModelOptions
         options.Validate();
         return options;
     }
-
-    private static InvalidOperationException Invalid(IEnumerable<string> problems) =>
-        new("Model configuration is invalid:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => " - " + p)));
 
     /// <summary>Every model named must belong to a configured provider (a typo must not surface at 3 a.m.).</summary>
     public void Validate()
