@@ -33,6 +33,7 @@ public static class ApiServiceExtensions
         services.AddSingleton<RunEventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<RunEventFeed>());
         services.AddHostedService<ApprovalSweeper>();
+        services.AddHostedService<RunCountCompactor>();
         return builder;
     }
 

@@ -56,6 +56,42 @@ public class RunReadConsistencyTests
     }
 
     [Fact]
+    public async Task A_run_added_below_the_page_or_leaving_a_state_changes_the_page_total_on_every_replica()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var a = new ApiFactory(db);
+        await using var b = new ApiFactory(db);
+        (await a.Admin().PostAsJsonAsync("/runs", RunPlans.Simple("newest"), Json)).EnsureSuccessStatusCode();
+        var reader = b.Admin();
+        for (var i = 0; i < 2; i++) // the second read of each comes from b's cache
+        {
+            Assert.Equal((1, "newest"), await FirstAsync(reader, "/runs?page_size=1"));
+            Assert.Equal((1, "newest"), await FirstAsync(reader, "/runs?state=QUEUED&page_size=1"));
+        }
+
+        // Written straight to the database a day older: page 1 keeps its one item, only the totals move.
+        await using (var ctx = db.CreateContext())
+        {
+            ctx.Runs.Add(new Autopack.Core.Domain.Run { Id = "older", Name = "older", CreatedAt = DateTime.UtcNow.AddDays(-1) });
+            await ctx.SaveChangesAsync();
+        }
+        Assert.Equal((2, "newest"), await FirstAsync(reader, "/runs?page_size=1"));
+        Assert.Equal((2, "newest"), await FirstAsync(reader, "/runs?state=QUEUED&page_size=1"));
+
+        await using (var ctx = db.CreateContext())
+            await ctx.Runs.Where(r => r.Id == "older").ExecuteUpdateAsync(s => s.SetProperty(r => r.State, Autopack.Core.Domain.RunState.Failed));
+        Assert.Equal((2, "newest"), await FirstAsync(reader, "/runs?page_size=1"));
+        Assert.Equal((1, "newest"), await FirstAsync(reader, "/runs?state=QUEUED&page_size=1"));
+        Assert.Equal((1, "older"), await FirstAsync(reader, "/runs?state=FAILED&page_size=1"));
+    }
+
+    private static async Task<(int Total, string? First)> FirstAsync(HttpClient client, string path)
+    {
+        var page = await client.GetFromJsonAsync<JsonElement>(path);
+        return (page.GetProperty("total").GetInt32(), page.GetProperty("items")[0].GetProperty("run_id").GetString());
+    }
+
+    [Fact]
     public async Task The_etag_is_the_same_on_every_replica_answers_304_until_the_run_changes_and_a_missing_run_is_a_404()
     {
         await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
