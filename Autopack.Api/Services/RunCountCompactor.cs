@@ -9,10 +9,11 @@ namespace Autopack.Api.Services;
 /// last fold. The fold is one statement — what it deletes it inserts back summed — so every snapshot still adds up
 /// to the exact counts; a replica that finds another one folding (the advisory lock) leaves it to that one.
 /// </summary>
-public sealed class RunCountCompactor(IAutopackDbFactory dbFactory, TimeProvider time, ILogger<RunCountCompactor> logger) : BackgroundService
+public sealed class RunCountCompactor(IAutopackDbFactory dbFactory, TimeProvider time, ILogger<RunCountCompactor> logger)
+    : DatabaseSweep(dbFactory, time, logger)
 {
     /// <summary>At ~500 runs created a second (the API benchmark's POST rounds) a second's rows add up in well under 0.1 ms.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(1);
 
     /// <summary>Advisory lock key for the fold ("runcount" in ASCII).</summary>
     private const long LockKey = 0x72756e636f756e74;
@@ -23,22 +24,6 @@ public sealed class RunCountCompactor(IAutopackDbFactory dbFactory, TimeProvider
         "INSERT INTO run_counts (state, delta) SELECT state, sum(delta) FROM gone GROUP BY state HAVING sum(delta) <> 0",
         [LockKey], ct);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await using (var probe = dbFactory.Create())
-            if (!probe.IsPostgres) return; // SQLite keeps no row versions, so nothing reads run_counts there.
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var db = dbFactory.Create();
-                await FoldAsync(db, stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Folding run_counts failed: {Error}", ex.GetBaseException().Message);
-            }
-            try { await Task.Delay(Interval, time, stoppingToken); } catch (OperationCanceledException) { return; }
-        }
-    }
+    // SQLite keeps no row versions, so nothing reads run_counts there (and it has no such table).
+    protected override Task SweepAsync(AutopackDbContext db, CancellationToken ct) => db.IsPostgres ? FoldAsync(db, ct) : Task.CompletedTask;
 }
