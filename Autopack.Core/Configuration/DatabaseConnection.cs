@@ -92,6 +92,12 @@ public sealed record DatabaseConnection(DatabaseProvider Provider, string Connec
 
     private static DatabaseConnection FromBuilder(NpgsqlConnectionStringBuilder b)
     {
+        // Npgsql resets a pooled connection's session on every rent (a batch of six statements before the caller's own; a
+        // seventh of PostgreSQL's CPU on a cached read). Autopack holds no session state across rents (the migration lock is
+        // released in a finally, LISTEN has its own unpooled connection; an open transaction is still rolled back), so skip
+        // it unless the URL says otherwise. ContainsKey is true for every keyword Npgsql knows: the built string holds only
+        // the ones set, under their canonical names.
+        if (!b.ConnectionString.Contains("No Reset On Close=", StringComparison.OrdinalIgnoreCase)) b.NoResetOnClose = true;
         var port = b.Port == 0 ? 5432 : b.Port;
         var masked = $"postgresql://***@{b.Host!.ToLowerInvariant()}:{port}/{b.Database}";
         return new DatabaseConnection(DatabaseProvider.Postgres, b.ConnectionString, masked);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Autopack.Api.Services;
+using Autopack.Core.Domain;
 using Autopack.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -83,6 +85,29 @@ public class RunReadConsistencyTests
         Assert.Equal((2, "newest"), await FirstAsync(reader, "/runs?page_size=1"));
         Assert.Equal((1, "newest"), await FirstAsync(reader, "/runs?state=QUEUED&page_size=1"));
         Assert.Equal((1, "older"), await FirstAsync(reader, "/runs?state=FAILED&page_size=1"));
+    }
+
+    [Fact]
+    public async Task A_phase_changing_alone_is_seen_through_another_replicas_cached_page_on_first_and_deep_pages()
+    {
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Postgres);
+        await using var a = new ApiFactory(db);
+        await using var b = new ApiFactory(db);
+        const int runs = RunVersions.PreparedPages + 2; // the oldest run sits on a page whose version is not prepared
+        for (var i = 0; i < runs; i++)
+            (await a.Admin().PostAsJsonAsync("/runs", RunPlans.Simple($"run-{i}", phases: 3), Json)).EnsureSuccessStatusCode();
+        var reader = b.Admin();
+        foreach (var (page, runId) in new[] { (1, $"run-{runs - 1}"), (runs, "run-0") })
+        {
+            var path = $"/runs?page={page}&page_size=1";
+            for (var i = 0; i < 2; i++) // the second read comes from b's cache
+                Assert.Equal(0, Item(await reader.GetFromJsonAsync<JsonElement>(path), runId).GetProperty("progress").GetProperty("completed").GetInt32());
+
+            // Only a phase row changes (the run row untouched), straight in the database, as an executor's write would.
+            await using (var ctx = db.CreateContext())
+                await ctx.Phases.Where(p => p.RunId == runId && p.Index == 2).ExecuteUpdateAsync(s => s.SetProperty(p => p.State, PhaseState.Complete));
+            Assert.Equal(1, Item(await reader.GetFromJsonAsync<JsonElement>(path), runId).GetProperty("progress").GetProperty("completed").GetInt32());
+        }
     }
 
     private static async Task<(int Total, string? First)> FirstAsync(HttpClient client, string path)

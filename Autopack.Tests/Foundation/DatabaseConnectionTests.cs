@@ -23,6 +23,16 @@ public class DatabaseConnectionTests
     }
 
     [Fact]
+    public void Pooled_connections_skip_the_session_reset_unless_the_connection_string_asks_for_it()
+    {
+        static bool NoReset(DatabaseConnection c) => new NpgsqlConnectionStringBuilder(c.ConnectionString).NoResetOnClose;
+        Assert.True(NoReset(DatabaseConnection.Parse("postgresql://u:p@db/autopack", Root)));
+        Assert.True(NoReset(DatabaseConnection.Resolve("Host=db;Database=autopack", null, Root)));
+        Assert.False(NoReset(DatabaseConnection.Parse("postgresql://u:p@db/autopack?No%20Reset%20On%20Close=false", Root)));
+        Assert.False(NoReset(DatabaseConnection.Resolve("Host=db;Database=autopack;No Reset On Close=false", null, Root)));
+    }
+
+    [Fact]
     public void Postgres_scheme_alias_and_default_port()
     {
         var c = DatabaseConnection.Parse("postgres://u:p@db/autopack", Root);
