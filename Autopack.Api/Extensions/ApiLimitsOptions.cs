@@ -30,6 +30,8 @@ public sealed class ApiLimitsOptions
     /// <summary>Pending approvals expire (reject) after this.</summary>
     [ConfigurationKeyName("AUTOPACK_APPROVAL_TTL_MINUTES")] [Range(1, 10_080)] public int ApprovalTtlMinutes { get; set; } = 15;
     [ConfigurationKeyName("AUTOPACK_APPROVAL_SWEEP_SECONDS")] [Range(1, 3600)] public int ApprovalSweepSeconds { get; set; } = 5;
+    /// <summary>An Idempotency-Key is remembered this long after its first request; later, the same key is a new one.</summary>
+    [ConfigurationKeyName("AUTOPACK_IDEMPOTENCY_KEY_TTL_HOURS")] [Range(1, 8_760)] public int IdempotencyKeyTtlHours { get; set; } = 24;
     /// <summary>Comma-separated IPs or CIDR networks whose X-Forwarded-For is believed.</summary>
     [ConfigurationKeyName("AUTOPACK_TRUSTED_PROXIES")] public string? TrustedProxies { get; set; }
     /// <summary>Comma-separated origins; CORS stays off when empty.</summary>

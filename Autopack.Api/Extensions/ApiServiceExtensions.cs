@@ -34,6 +34,7 @@ public static class ApiServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RunEventFeed>());
         services.AddHostedService<ApprovalSweeper>();
         services.AddHostedService<RunCountCompactor>();
+        services.AddHostedService<IdempotencyKeySweeper>();
         return builder;
     }
 

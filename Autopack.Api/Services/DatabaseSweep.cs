@@ -10,6 +10,8 @@ public abstract class DatabaseSweep(IAutopackDbFactory dbFactory, TimeProvider t
 {
     protected abstract TimeSpan Interval { get; }
 
+    protected TimeProvider Time { get; } = time;
+
     protected abstract Task SweepAsync(AutopackDbContext db, CancellationToken ct);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -25,7 +27,7 @@ public abstract class DatabaseSweep(IAutopackDbFactory dbFactory, TimeProvider t
             {
                 logger.LogWarning(ex, "{Sweep} failed: {Error}", GetType().Name, ex.GetBaseException().Message);
             }
-            try { await Task.Delay(Interval, time, stoppingToken); } catch (OperationCanceledException) { return; }
+            try { await Task.Delay(Interval, Time, stoppingToken); } catch (OperationCanceledException) { return; }
         }
     }
 }

@@ -61,6 +61,21 @@ public sealed class IdempotencyKeys(IAutopackDbFactory dbFactory, TimeProvider t
         db.IdempotencyRecords.Where(r => r.Key == key)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.ResponseStatus, status).SetProperty(r => r.ResponseBody, body).SetProperty(r => r.ResourceId, resourceId), ct);
 
+    /// <summary>
+    /// Forgets the keys first used before <paramref name="createdBefore"/>, as the draft lets a server do after a stated
+    /// time: the record and the key on the run it created (unique there too), so the same key later is a new request. A
+    /// key without a response whose request may still be running (its lease not past <paramref name="now"/>) is kept
+    /// whatever its age. Returns how many keys were forgotten.
+    /// </summary>
+    public static Task<int> ForgetOlderThanAsync(AutopackDbContext db, DateTime createdBefore, DateTime now, CancellationToken ct = default) =>
+        db.RunInTransactionAsync(async () =>
+        {
+            var expired = db.IdempotencyRecords.Where(r => r.CreatedAt < createdBefore && (r.ResponseStatus != null || r.LockedUntil < now));
+            await db.Runs.Where(run => run.IdempotencyKey != null && expired.Any(r => r.Key == run.IdempotencyKey))
+                .ExecuteUpdateAsync(s => s.SetProperty(run => run.IdempotencyKey, (string?)null), ct);
+            return await expired.ExecuteDeleteAsync(ct);
+        }, ct);
+
     /// <summary>Frees a claim whose request ended without a result worth replaying (a conflict, an error), so the client can retry.</summary>
     public async Task ReleaseAsync(string key)
     {

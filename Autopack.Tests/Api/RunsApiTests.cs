@@ -162,6 +162,50 @@ public class RunsApiTests
             Assert.False(await ctx.IdempotencyRecords.AnyAsync(r => r.Key == "fresh"));
     }
 
+    [Theory]
+    [InlineData(TestDatabase.Postgres)]
+    [InlineData(TestDatabase.Sqlite)]
+    public async Task An_idempotency_key_past_its_time_is_forgotten_by_the_sweep_and_is_new_again_while_a_running_one_is_kept(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using (var first = new ApiFactory(db))
+        {
+            Assert.Equal(HttpStatusCode.Created, (await first.Admin().SendAsync(CreateWithKey(RunPlans.Simple("day-old"), "old-key"))).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await first.Admin().SendAsync(CreateWithKey(RunPlans.Simple("recent"), "recent-key"))).StatusCode);
+        }
+        await using (var ctx = db.CreateContext())
+        {
+            var dayAgo = DateTime.UtcNow.AddHours(-25);
+            await ctx.IdempotencyRecords.Where(r => r.Key == "old-key").ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, dayAgo));
+            // Old, but its request could still be running (a lease in the future): the sweep must not free it under that request.
+            ctx.IdempotencyRecords.Add(new IdempotencyRecord { Key = "old-in-flight", Fingerprint = "f", CreatedAt = dayAgo, LockedUntil = DateTime.UtcNow.AddMinutes(5) });
+            await ctx.SaveChangesAsync();
+        }
+
+        // A replica sweeps when it starts (the default time is 24 h), then every few minutes.
+        await using var api = new ApiFactory(db);
+        var http = api.Admin();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            await using var ctx = db.CreateContext();
+            if (!await ctx.IdempotencyRecords.AnyAsync(r => r.Key == "old-key")) break;
+            Assert.True(DateTime.UtcNow < deadline, "the day-old key was not forgotten");
+            await Task.Delay(100);
+        }
+        await using (var ctx = db.CreateContext())
+        {
+            Assert.Equal(["old-in-flight", "recent-key"], await ctx.IdempotencyRecords.Select(r => r.Key).OrderBy(k => k).ToListAsync());
+            Assert.Null((await ctx.Runs.SingleAsync(r => r.Id == "day-old")).IdempotencyKey);
+            Assert.Equal("recent-key", (await ctx.Runs.SingleAsync(r => r.Id == "recent")).IdempotencyKey);
+        }
+
+        // The forgotten key is new: another body under it creates a run instead of 422; the recent one still refuses it.
+        var again = await http.SendAsync(CreateWithKey(RunPlans.Simple("next-day"), "old-key"));
+        Assert.True(again.StatusCode == HttpStatusCode.Created, await again.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await http.SendAsync(CreateWithKey(RunPlans.Simple("other"), "recent-key"))).StatusCode);
+    }
+
     public static TheoryData<string, string, string> InvalidPlans() => new()
     {
         { "duplicate phase ids", """{"tiers":[{"tier_id":"T1"}],"phases":[{"phase_id":"P1","tier_id":"T1"},{"phase_id":"P1","tier_id":"T1"}]}""", "phases[1].phase_id" },
