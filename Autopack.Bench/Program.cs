@@ -3,7 +3,7 @@ using Autopack.Bench;
 using Autopack.Bench.Harness;
 
 if (args is [BaselineServer.Verb, var url]) return await BaselineServer.RunAsync(url);
-if (args is [SseFloorServer.Verb, var port]) return await SseFloorServer.RunAsync(int.Parse(port));
+if (args is [SseFloorServer.Verb, var floorUrl]) return await SseFloorServer.RunAsync(floorUrl);
 
 var rounds = new Option<int>("--rounds") { Description = "rounds per figure (the median is reported)", DefaultValueFactory = _ => 3 };
 var seconds = new Option<double>("--seconds") { Description = "length of one HTTP load round", DefaultValueFactory = _ => 3 };

@@ -20,27 +20,32 @@ public static class BaselineServer
         return 0;
     }
 
-    public static async Task<BaselineProcess> StartAsync()
+    public static Task<BaselineProcess> StartAsync() =>
+        BaselineProcess.StartAsync(Verb, url => new HttpRequestMessage(HttpMethod.Get, url + "/health"));
+}
+
+/// <summary>A baseline server: this program run again with a hidden verb and a loopback URL, in a process of its own.</summary>
+public sealed class BaselineProcess(System.Diagnostics.Process process, string url) : IAsyncDisposable
+{
+    public string Url { get; } = url;
+
+    /// <summary>Starts <c>&lt;this program&gt; <paramref name="verb"/> &lt;url&gt;</c> and waits until <paramref name="probe"/> is answered with a success.</summary>
+    public static async Task<BaselineProcess> StartAsync(string verb, Func<string, HttpRequestMessage> probe)
     {
         var port = Autopack.Tests.Infrastructure.LocalPostgres.FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(BaselineServer).Assembly.Location, Verb, url]) { UseShellExecute = false };
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(BaselineProcess).Assembly.Location, verb, url]) { UseShellExecute = false };
         var process = System.Diagnostics.Process.Start(psi)!;
         using var http = new HttpClient();
         for (var i = 0; i < 300; i++)
         {
-            try { if ((await http.GetAsync(url + "/health")).IsSuccessStatusCode) return new BaselineProcess(process, url); }
+            try { if ((await http.SendAsync(probe(url))).IsSuccessStatusCode) return new BaselineProcess(process, url); }
             catch (HttpRequestException) { }
             await Task.Delay(100);
         }
         process.Kill();
-        throw new TimeoutException("baseline server did not start");
+        throw new TimeoutException($"{verb} did not start");
     }
-}
-
-public sealed class BaselineProcess(System.Diagnostics.Process process, string url) : IAsyncDisposable
-{
-    public string Url { get; } = url;
 
     public async ValueTask DisposeAsync()
     {

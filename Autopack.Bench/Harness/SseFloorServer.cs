@@ -19,10 +19,10 @@ public static class SseFloorServer
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n: connected\n\n"u8.ToArray();
     private static readonly byte[] Done = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"u8.ToArray();
 
-    public static async Task<int> RunAsync(int port)
+    public static async Task<int> RunAsync(string url)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, new Uri(url).Port));
         listener.Listen(512); // as Kestrel's default backlog
         var streams = new HashSet<Socket>();
         while (true)
@@ -52,26 +52,9 @@ public static class SseFloorServer
         }
     }
 
-    /// <summary>Starts the floor server in its own process and waits until it accepts connections.</summary>
-    public static async Task<BaselineProcess> StartAsync()
-    {
-        var port = Autopack.Tests.Infrastructure.LocalPostgres.FreePort();
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [typeof(SseFloorServer).Assembly.Location, Verb, port.ToString()]) { UseShellExecute = false };
-        var process = System.Diagnostics.Process.Start(psi)!;
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var probe = new HttpClient();
-                // A tick with no streams yet: answered once the server is up.
-                if ((await probe.PostAsync($"http://127.0.0.1:{port}/tick/0", null)).IsSuccessStatusCode) return new BaselineProcess(process, $"http://127.0.0.1:{port}");
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(100);
-        }
-        process.Kill();
-        throw new TimeoutException("SSE floor server did not start");
-    }
+    /// <summary>Starts the floor server in its own process; a tick with no streams yet is answered once it is up.</summary>
+    public static Task<BaselineProcess> StartAsync() =>
+        BaselineProcess.StartAsync(Verb, url => new HttpRequestMessage(HttpMethod.Post, url + "/tick/0"));
 
     private static void FanOut(Socket[] targets, byte[] frame) =>
         Parallel.For(0, Environment.ProcessorCount, part =>

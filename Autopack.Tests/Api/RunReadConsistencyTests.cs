@@ -74,14 +74,14 @@ public class RunReadConsistencyTests
         // Written straight to the database a day older: page 1 keeps its one item, only the totals move.
         await using (var ctx = db.CreateContext())
         {
-            ctx.Runs.Add(new Autopack.Core.Domain.Run { Id = "older", Name = "older", CreatedAt = DateTime.UtcNow.AddDays(-1) });
+            ctx.Runs.Add(new Run { Id = "older", Name = "older", CreatedAt = DateTime.UtcNow.AddDays(-1) });
             await ctx.SaveChangesAsync();
         }
         Assert.Equal((2, "newest"), await FirstAsync(reader, "/runs?page_size=1"));
         Assert.Equal((2, "newest"), await FirstAsync(reader, "/runs?state=QUEUED&page_size=1"));
 
         await using (var ctx = db.CreateContext())
-            await ctx.Runs.Where(r => r.Id == "older").ExecuteUpdateAsync(s => s.SetProperty(r => r.State, Autopack.Core.Domain.RunState.Failed));
+            await ctx.Runs.Where(r => r.Id == "older").ExecuteUpdateAsync(s => s.SetProperty(r => r.State, RunState.Failed));
         Assert.Equal((2, "newest"), await FirstAsync(reader, "/runs?page_size=1"));
         Assert.Equal((1, "newest"), await FirstAsync(reader, "/runs?state=QUEUED&page_size=1"));
         Assert.Equal((1, "older"), await FirstAsync(reader, "/runs?state=FAILED&page_size=1"));
